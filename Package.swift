@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Pagewise",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Pagewise", targets: ["Pagewise"]),
+        .executable(name: "pagewise", targets: ["PagewiseCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "GGUF"),
+        // Per-ISA inner loops (AVX2 / AVX-512 VNNI) selected at run time; see Kernels/README in DESIGN.md.
+        .target(name: "CKernels"),
+        .target(name: "Kernels", dependencies: ["CKernels"]),
+        .target(name: "Tokenization", dependencies: ["GGUF"]),
+        .target(name: "Models", dependencies: ["GGUF", "Kernels"]),
+        .target(
+            name: "Pagewise",
+            dependencies: [
+                "GGUF", "Kernels", "Tokenization", "Models",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "PagewiseCLI",
+            dependencies: [
+                "Pagewise",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "Tokenization", "Pagewise"], resources: [.copy("Fixtures")]),
+    ]
+)
