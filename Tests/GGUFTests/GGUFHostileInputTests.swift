@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GGUF
+import GGUF
 
 /// Truncated, byte-flipped and crafted files must give a GGUFError, never a crash or a huge allocation.
 struct GGUFHostileInputTests {

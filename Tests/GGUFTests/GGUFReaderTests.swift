@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GGUF
+import GGUF
 
 /// Expectations come from the `gguf` Python package (scripts/gen_gguf_fixtures.py), not from this reader.
 struct GGUFReaderTests {
