@@ -1,0 +1,150 @@
+import GGUF
+import Kernels
+
+/// A decoder-only transformer (Llama family or Gemma 3) whose weights live in a mapped GGUF file.
+///
+/// `forward` runs every token of a batch (many sequences, variable lengths) in one pass: the
+/// weights are read once per step, K/V are written to and read from the paged pool through each
+/// sequence's block table. It is not reentrant: one engine thread drives it.
+public final class TransformerModel: @unchecked Sendable {
+    public let file: GGUFFile
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let pool: ThreadPool
+    private let ropeGlobal: RoPE
+    private let ropeSliding: RoPE
+    private let workspace = Workspace()
+    private let scratch = MatMulScratch()
+
+    /// Loads a model from a GGUF file; `threads` sizes the kernel worker pool.
+    public convenience init(path: String, threads: Int) throws {
+        try self.init(file: GGUFFile(path: path), pool: ThreadPool(threadCount: threads))
+    }
+
+    public init(file: GGUFFile, pool: ThreadPool) throws {
+        self.file = file
+        config = try ModelConfig(gguf: file)
+        weights = try ModelWeights(file: file, config: config)
+        self.pool = pool
+        let c = config
+        ropeGlobal = RoPE(headDim: c.headDim, ropeDim: c.ropeDim, base: c.ropeBase, style: c.ropeStyle,
+                          freqFactors: weights.ropeFreqFactors, freqScale: c.ropeFreqScale)
+        ropeSliding = RoPE(headDim: c.headDim, ropeDim: c.ropeDim, base: c.ropeBaseSliding, style: c.ropeStyle,
+                           freqFactors: weights.ropeFreqFactors, freqScale: 1)
+    }
+
+    /// Runs one step. Returns logits for `batch.logitIndices`, row after row (`vocabSize` each);
+    /// the buffer is reused by the next call.
+    public func forward(_ batch: ForwardBatch, cache: KVCacheStorage) throws -> UnsafeBufferPointer<Float> {
+        let c = config
+        let n = batch.tokens.count
+        let nRows = batch.logitIndices.count
+        guard n > 0 else { return UnsafeBufferPointer(start: workspace.logits, count: 0) }
+        for t in batch.tokens where t < 0 || Int(t) >= c.vocabSize {
+            throw ModelError.tokenOutOfRange(token: t, vocabSize: c.vocabSize)
+        }
+        for p in batch.positions where Int(p) >= c.contextLength {
+            throw ModelError.contextOverflow(position: Int(p), contextLength: c.contextLength)
+        }
+        workspace.reserve(tokens: n, logitRows: nRows, config: c)
+        let ws = workspace
+        let d = c.embeddingLength
+        let qDim = c.headCount * c.headDim
+        let kDim = c.kvHeadCount * c.headDim
+        let vDim = c.kvHeadCount * c.valueDim
+        let aDim = c.headCount * c.valueDim
+        let ff = c.feedForwardLength
+
+        // Embeddings.
+        for i in 0 ..< n {
+            let row = ws.x + i * d
+            dequantizeRow(weights.tokenEmbedding, row: Int(batch.tokens[i]), into: row)
+            if c.embeddingScale != 1 { for j in 0 ..< d { row[j] *= c.embeddingScale } }
+        }
+
+        // Slot of every token in the paged pool, and the sequence it belongs to.
+        let bs = cache.blockSize
+        var slot = [Int](repeating: 0, count: n)
+        var seqOf = [Int](repeating: 0, count: n)
+        for (s, seq) in batch.sequences.enumerated() {
+            for i in seq.tokenStart ..< seq.tokenStart + seq.tokenCount {
+                let pos = Int(batch.positions[i])
+                let logical = pos / bs
+                precondition(logical < seq.blockTable.count, "block table does not cover position \(pos)")
+                slot[i] = Int(seq.blockTable[logical]) * bs + pos % bs
+                seqOf[i] = s
+            }
+        }
+
+        for (l, w) in weights.layers.enumerated() {
+            let sliding = c.isSlidingLayer[l]
+            let rope = sliding ? ropeSliding : ropeGlobal
+            for i in 0 ..< n { rmsNorm(ws.x + i * d, weight: w.attnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d) }
+            matmul(w.wq, ws.h, ldx: d, nTokens: n, ws.q, ldy: qDim, pool: pool, scratch: scratch)
+            matmul(w.wk, ws.h, ldx: d, nTokens: n, ws.k, ldy: kDim, pool: pool, scratch: scratch)
+            matmul(w.wv, ws.h, ldx: d, nTokens: n, ws.v, ldy: vDim, pool: pool, scratch: scratch)
+            let kCache = cache.keys[l]
+            let vCache = cache.values[l]
+            for i in 0 ..< n {
+                let q = ws.q + i * qDim, k = ws.k + i * kDim, v = ws.v + i * vDim
+                if let b = w.bq { for j in 0 ..< qDim { q[j] += b.pointer[j] } }
+                if let b = w.bk { for j in 0 ..< kDim { k[j] += b.pointer[j] } }
+                if let b = w.bv { for j in 0 ..< vDim { v[j] += b.pointer[j] } }
+                if let qn = w.qNorm, let kn = w.kNorm {
+                    for h in 0 ..< c.headCount { rmsNorm(q + h * c.headDim, weight: qn.pointer, count: c.headDim, eps: c.rmsEps, q + h * c.headDim) }
+                    for h in 0 ..< c.kvHeadCount { rmsNorm(k + h * c.headDim, weight: kn.pointer, count: c.headDim, eps: c.rmsEps, k + h * c.headDim) }
+                }
+                let pos = Int(batch.positions[i])
+                rope.apply(q, heads: c.headCount, position: pos)
+                rope.apply(k, heads: c.kvHeadCount, position: pos)
+                (kCache + slot[i] * kDim).update(from: k, count: kDim)
+                (vCache + slot[i] * vDim).update(from: v, count: vDim)
+            }
+            // Attention: each token over its own sequence's cache (causal: up to its own position).
+            let window = c.slidingWindow
+            batch.sequences.withUnsafeBufferPointer { seqs in
+                batch.positions.withUnsafeBufferPointer { positions in
+                    seqOf.withUnsafeBufferPointer { seqOf in
+                        pool.run(n) { i in
+                            let seq = seqs[seqOf[i]]
+                            let pos = Int(positions[i])
+                            let start = sliding ? max(0, pos - window + 1) : 0
+                            seq.blockTable.withUnsafeBufferPointer { table in
+                                pagedAttention(q: ws.q + i * qDim, kCache: kCache, vCache: vCache, blockTable: table.baseAddress!,
+                                               blockSize: bs, windowStart: start, contextLen: pos + 1,
+                                               nHeads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                                               scale: c.attentionScale, out: ws.att + i * aDim)
+                            }
+                        }
+                    }
+                }
+            }
+            matmul(w.wo, ws.att, ldx: aDim, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
+            for i in 0 ..< n {
+                let o = ws.o + i * d, x = ws.x + i * d
+                if let pn = w.postAttnNorm { rmsNorm(o, weight: pn.pointer, count: d, eps: c.rmsEps, o) }
+                for j in 0 ..< d { x[j] += o[j] }
+                rmsNorm(x, weight: w.ffnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d)
+            }
+            matmul(w.wGate, ws.h, ldx: d, nTokens: n, ws.gate, ldy: ff, pool: pool, scratch: scratch)
+            matmul(w.wUp, ws.h, ldx: d, nTokens: n, ws.up, ldy: ff, pool: pool, scratch: scratch)
+            for i in 0 ..< n {
+                let g = ws.gate + i * ff, u = ws.up + i * ff
+                if c.usesGELU { geluTanhMul(gate: g, up: u, count: ff, out: g) } else { siluMul(gate: g, up: u, count: ff, out: g) }
+            }
+            matmul(w.wDown, ws.gate, ldx: ff, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
+            for i in 0 ..< n {
+                let o = ws.o + i * d, x = ws.x + i * d
+                if let pn = w.postFFNNorm { rmsNorm(o, weight: pn.pointer, count: d, eps: c.rmsEps, o) }
+                for j in 0 ..< d { x[j] += o[j] }
+            }
+        }
+
+        guard nRows > 0 else { return UnsafeBufferPointer(start: ws.logits, count: 0) }
+        for (r, i) in batch.logitIndices.enumerated() {
+            rmsNorm(ws.x + i * d, weight: weights.outputNorm.pointer, count: d, eps: c.rmsEps, ws.rows + r * d)
+        }
+        matmul(weights.output, ws.rows, ldx: d, nTokens: nRows, ws.logits, ldy: c.vocabSize, pool: pool, scratch: scratch)
+        return UnsafeBufferPointer(start: ws.logits, count: nRows * c.vocabSize)
+    }
+}

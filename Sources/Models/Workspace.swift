@@ -1,0 +1,49 @@
+/// Activation buffers reused across forward steps; they grow to the largest batch seen and are
+/// never reallocated after, so a steady decode loop allocates nothing.
+final class Workspace {
+    private(set) var capacityTokens = 0
+    private(set) var capacityLogitRows = 0
+    var x: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // residual stream [n][d]
+    var h: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // normed input [n][d]
+    var q: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][heads*headDim]
+    var k: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][kvHeads*headDim]
+    var v: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][kvHeads*valueDim]
+    var att: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][heads*valueDim]
+    var gate: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][ff]
+    var up: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][ff]
+    var o: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][d]
+    var rows: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][d] rows that need logits
+    var logits: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][vocab]
+
+    func reserve(tokens n: Int, logitRows r: Int, config c: ModelConfig) {
+        if n > capacityTokens {
+            let cap = max(n, capacityTokens * 2)
+            func grow(_ p: inout UnsafeMutablePointer<Float>, _ width: Int) {
+                p.deallocate()
+                p = .allocate(capacity: cap * width)
+            }
+            grow(&x, c.embeddingLength)
+            grow(&h, c.embeddingLength)
+            grow(&q, c.headCount * c.headDim)
+            grow(&k, c.kvHeadCount * c.headDim)
+            grow(&v, c.kvHeadCount * c.valueDim)
+            grow(&att, c.headCount * c.valueDim)
+            grow(&gate, c.feedForwardLength)
+            grow(&up, c.feedForwardLength)
+            grow(&o, c.embeddingLength)
+            capacityTokens = cap
+        }
+        if r > capacityLogitRows {
+            let cap = max(r, capacityLogitRows * 2)
+            rows.deallocate()
+            rows = .allocate(capacity: cap * c.embeddingLength)
+            logits.deallocate()
+            logits = .allocate(capacity: cap * c.vocabSize)
+            capacityLogitRows = cap
+        }
+    }
+
+    deinit {
+        for p in [x, h, q, k, v, att, gate, up, o, rows, logits] { p.deallocate() }
+    }
+}

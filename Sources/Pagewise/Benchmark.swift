@@ -1,0 +1,70 @@
+import Foundation
+import Models
+
+/// Prompt-processing and generation speed, measured like llama-bench's pp/tg tests.
+public struct BenchmarkResult: Sendable, Codable {
+    public var model: String
+    public var threads: Int
+    public var ppTokens: Int
+    public var ppTPS: Double
+    public var tgTokens: Int
+    public var tgTPS: Double
+    /// Each repetition's tokens/s, for spread.
+    public var ppSamples: [Double]
+    public var tgSamples: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case model, threads, ppTokens = "pp_tokens", ppTPS = "pp_tps", tgTokens = "tg_tokens", tgTPS = "tg_tps"
+        case ppSamples = "pp_samples", tgSamples = "tg_samples"
+    }
+}
+
+extension InferenceSession {
+    /// pp: `promptTokens` random tokens in one fresh sequence (chunked by `maxBatchTokens`);
+    /// tg: `genTokens` single-token steps from an empty cache. One warm-up run of each, then
+    /// `repetitions` timed runs; the reported figure is the median.
+    public func benchmark(modelName: String, promptTokens: Int, genTokens: Int, repetitions: Int) throws -> BenchmarkResult {
+        var rng = SamplingRNG(seed: 1234)
+        let vocab = UInt64(config.vocabSize)
+        let prompt = (0 ..< promptTokens).map { _ in Int32(rng.next() % vocab) }
+        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+        func runPP() throws -> Double {
+            let t0 = now()
+            try evaluate(prompt, logitsFrom: max(0, prompt.count - 1)) { _, _ in }
+            return Double(promptTokens) / (now() - t0)
+        }
+        func runTG() throws -> Double {
+            var table: [Int32] = []
+            defer { blocks.release(&table) }
+            guard blocks.ensureCapacity(&table, tokens: genTokens) else {
+                throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: genTokens), available: blocks.freeBlockCount)
+            }
+            var token = prompt.first ?? 1
+            let t0 = now()
+            for pos in 0 ..< genTokens {
+                var batch = ForwardBatch()
+                batch.append(tokens: [token], startPosition: pos, blockTable: table, wantLogits: .last)
+                let logits = try model.forward(batch, cache: cache)
+                token = Sampler.argmax(logits)
+            }
+            return Double(genTokens) / (now() - t0)
+        }
+        func median(_ xs: [Double]) -> Double {
+            let s = xs.sorted()
+            return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+        }
+        var pp: [Double] = []
+        var tg: [Double] = []
+        if promptTokens > 0 {
+            _ = try runPP()
+            for _ in 0 ..< repetitions { pp.append(try runPP()) }
+        }
+        if genTokens > 0 {
+            _ = try runTG()
+            for _ in 0 ..< repetitions { tg.append(try runTG()) }
+        }
+        return BenchmarkResult(model: modelName, threads: model.pool.threadCount, ppTokens: promptTokens, ppTPS: median(pp),
+                               tgTokens: genTokens, tgTPS: median(tg), ppSamples: pp, tgSamples: tg)
+    }
+}

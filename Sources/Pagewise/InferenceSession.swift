@@ -1,0 +1,123 @@
+import GGUF
+import Kernels
+import Models
+import Tokenization
+
+/// Why generation stopped.
+public enum FinishReason: String, Sendable, Codable {
+    case stop, length
+}
+
+/// Errors about a request (as opposed to the model file).
+public enum RequestError: Error, CustomStringConvertible, Sendable {
+    case promptTooLong(tokens: Int, limit: Int)
+    case emptyPrompt
+    case kvPoolExhausted(needed: Int, available: Int)
+
+    public var description: String {
+        switch self {
+        case let .promptTooLong(t, l): return "the prompt has \(t) tokens but the context holds \(l); shorten it or raise --context"
+        case .emptyPrompt: return "the prompt is empty (and the model adds no BOS token); give at least one token"
+        case let .kvPoolExhausted(n, a): return "the KV cache needs \(n) blocks but only \(a) are free; raise --context or lower concurrency"
+        }
+    }
+}
+
+/// One model, its tokenizer and a paged KV pool, driving single sequences: the core of
+/// `pagewise generate`, `perplexity` and `bench`.
+public final class InferenceSession: @unchecked Sendable {
+    public let model: TransformerModel
+    public let tokenizer: Tokenizer
+    public let cache: KVCacheStorage
+    public let blocks: BlockManager
+    /// Tokens one sequence may hold (prompt + generated).
+    public let contextLength: Int
+    /// Most tokens per forward pass (prefill chunk).
+    public let maxBatchTokens: Int
+
+    /// Loads `path` with `threads` kernel workers and a KV pool for `contextLength` tokens.
+    public init(modelPath path: String, threads: Int, contextLength: Int? = nil, blockSize: Int = 16, maxBatchTokens: Int = 512) throws {
+        let file = try GGUFFile(path: path)
+        model = try TransformerModel(file: file, pool: ThreadPool(threadCount: max(1, threads)))
+        tokenizer = try Tokenizer(gguf: file)
+        let ctx = min(contextLength ?? min(model.config.contextLength, 4096), model.config.contextLength)
+        self.contextLength = ctx
+        let numBlocks = (ctx + blockSize - 1) / blockSize
+        cache = KVCacheStorage(config: model.config, numBlocks: numBlocks, blockSize: blockSize)
+        blocks = BlockManager(numBlocks: numBlocks, blockSize: blockSize)
+        self.maxBatchTokens = max(1, maxBatchTokens)
+    }
+
+    public var config: ModelConfig { model.config }
+
+    /// Runs `tokens` through the model as one fresh sequence (chunked by `maxBatchTokens`) and
+    /// hands the logits of each position in `logitPositions` to `body` (position, logits).
+    public func evaluate(_ tokens: [Int32], logitsFrom firstLogit: Int = 0,
+                         _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        guard tokens.count <= contextLength else { throw RequestError.promptTooLong(tokens: tokens.count, limit: contextLength) }
+        var table: [Int32] = []
+        defer { blocks.release(&table) }
+        guard blocks.ensureCapacity(&table, tokens: tokens.count) else {
+            throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: tokens.count), available: blocks.freeBlockCount)
+        }
+        var start = 0
+        let vocab = config.vocabSize
+        while start < tokens.count {
+            let end = min(tokens.count, start + maxBatchTokens)
+            var batch = ForwardBatch()
+            batch.append(tokens: tokens[start ..< end], startPosition: start, blockTable: table, wantLogits: .none)
+            let wanted = max(start, firstLogit) ..< end
+            if !wanted.isEmpty { batch.logitIndices = wanted.map { $0 - start } }
+            let logits = try model.forward(batch, cache: cache)
+            for (r, pos) in wanted.enumerated() {
+                try body(pos, UnsafeBufferPointer(rebasing: logits[r * vocab ..< (r + 1) * vocab]))
+            }
+            start = end
+        }
+    }
+
+    /// Generates after `prompt`, calling `onToken` with each sampled token (return false to stop).
+    /// The sampled end-of-generation token, if any, is passed too.
+    @discardableResult
+    public func generate(prompt: [Int32], params: SamplingParams, onToken: (Int32) throws -> Bool) throws -> FinishReason {
+        try params.validate()
+        guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
+        guard prompt.count < contextLength else { throw RequestError.promptTooLong(tokens: prompt.count, limit: contextLength - 1) }
+        var sampler = Sampler(params: params)
+        var table: [Int32] = []
+        defer { blocks.release(&table) }
+        let maxTotal = min(contextLength, prompt.count + params.maxTokens)
+        guard blocks.ensureCapacity(&table, tokens: prompt.count) else {
+            throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: prompt.count), available: blocks.freeBlockCount)
+        }
+        // Prefill in chunks; logits only for the last prompt token.
+        var start = 0
+        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
+        while start < prompt.count {
+            let end = min(prompt.count, start + maxBatchTokens)
+            var batch = ForwardBatch()
+            batch.append(tokens: prompt[start ..< end], startPosition: start, blockTable: table,
+                         wantLogits: end == prompt.count ? .last : .none)
+            logits = try model.forward(batch, cache: cache)
+            start = end
+        }
+        var length = prompt.count
+        var generated = 0
+        while true {
+            if generated >= params.maxTokens { return .length }
+            let token = sampler.sample(logits)
+            generated += 1
+            let keepGoing = try onToken(token)
+            if params.stopAtEndOfGeneration && tokenizer.isEndOfGeneration(token) { return .stop }
+            if !keepGoing { return .stop }
+            if generated >= params.maxTokens || length >= maxTotal { return .length }
+            guard blocks.ensureCapacity(&table, tokens: length + 1) else {
+                throw RequestError.kvPoolExhausted(needed: 1, available: 0)
+            }
+            var batch = ForwardBatch()
+            batch.append(tokens: [token], startPosition: length, blockTable: table, wantLogits: .last)
+            logits = try model.forward(batch, cache: cache)
+            length += 1
+        }
+    }
+}
