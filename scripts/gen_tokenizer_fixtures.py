@@ -326,10 +326,6 @@ def main() -> int:
             continue
         out["models"][name] = model_goldens(p, c)
         print(f"{name}: {len(out['models'][name]['encode'])} strings", file=sys.stderr)
-    try:
-        import tiny_bpe_goldens  # noqa: F401  (optional, see gen_tiny_bpe below)
-    except ImportError:
-        pass
     out["tiny_bpe"] = tiny_bpe(c)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, ensure_ascii=True, separators=(",", ":")))
@@ -337,9 +333,186 @@ def main() -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# Tiny vocabularies for pre-tokenizers our real models do not use (llama-bpe, qwen2, gpt-2,
+# default) and for a SentencePiece vocabulary with add_space_prefix (Llama 2 style).
+# The vocabularies are built here (a naive BPE trainer / prefix chains); every expected id still
+# comes from llama.cpp tokenizing with the written GGUF (vocab_only).
+# ---------------------------------------------------------------------------------------------
+
+TRAIN_TEXT = (
+    "The quick brown fox jumps over the lazy dog. The dog's owner didn't mind; they'll walk again.\n"
+    "I'm sure you're right and we've seen 12345 numbers like 2024, 1999 and 3.14159 before!\n"
+    "def main():\n    return 42  # the answer\n\n\tindented = True\n"
+    "hello hello hello world world the the the and and of of to to in in is is it it\n"
+    "Straße café naïve 東京 😀 — “quotes” ... !!! ??? 100% $5 <tag> a+b=c x|y ~z ^w\n"
+)
+
+
+def byte_chars() -> list[str]:
+    bs = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    m = dict(zip(bs, cs))
+    return [chr(m[b]) for b in range(256)]
+
+
+def train_bpe(n_merges: int) -> list[tuple[str, str]]:
+    import re
+    bc = byte_chars()
+    words: dict[tuple[str, ...], int] = {}
+    for w in re.findall(r" ?\w+| ?[^\w\s]+|\s+", TRAIN_TEXT * 3):
+        key = tuple(bc[b] for b in w.encode("utf-8"))
+        words[key] = words.get(key, 0) + 1
+    merges: list[tuple[str, str]] = []
+    for _ in range(n_merges):
+        pairs: dict[tuple[str, str], int] = {}
+        for w, f in words.items():
+            for a, b in zip(w, w[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + f
+        if not pairs:
+            break
+        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        merges.append(best)
+        nw: dict[tuple[str, ...], int] = {}
+        for w, f in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1])
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            nw[tuple(out)] = nw.get(tuple(out), 0) + f
+        words = nw
+    return merges
+
+
+def write_tiny_gguf(path: Path, model: str, pre: str | None, tokens: list[str], types: list[int],
+                    scores: list[float] | None, merges: list[str] | None, bos: int, eos: int,
+                    add_bos: bool | None, add_space_prefix: bool | None) -> None:
+    import gguf
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_context_length(64)
+    w.add_embedding_length(8)
+    w.add_block_count(1)
+    w.add_feed_forward_length(16)
+    w.add_head_count(1)
+    w.add_head_count_kv(1)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(8)
+    w.add_tokenizer_model(model)
+    if pre is not None:
+        w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    if scores is not None:
+        w.add_token_scores(scores)
+    if merges is not None:
+        w.add_token_merges(merges)
+    w.add_bos_token_id(bos)
+    w.add_eos_token_id(eos)
+    if add_bos is not None:
+        w.add_add_bos_token(add_bos)
+    if add_space_prefix is not None:
+        w.add_add_space_prefix(add_space_prefix)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def tiny_goldens(path: Path, c: list[str]) -> tuple[list[dict], list[dict]]:
+    llama_cpp.llama_backend_init()
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    assert model, f"llama.cpp could not load {path}"
+    vocab = llama_cpp.llama_model_get_vocab(model)
+
+    def tok(s: str) -> list[int]:
+        b = s.encode("utf-8")
+        cap = len(b) + 16
+        arr = (llama_cpp.llama_token * cap)()
+        n = llama_cpp.llama_tokenize(vocab, b, len(b), arr, cap, True, True)
+        assert n >= 0
+        return list(arr[:n])
+
+    enc = [{"text": s, "ids": tok(s)} for s in c]
+    det = [{"ids": e["ids"], "keep_special": detok(vocab, e["ids"], False, True).hex(),
+            "skip_special": detok(vocab, e["ids"], True, False).hex()} for e in enc[::4]]
+    llama_cpp.llama_model_free(model)
+    return enc, det
+
+
 def tiny_bpe(c: list[str]) -> dict:
-    """Placeholder, filled in below when the tiny byte-level BPE vocabularies are built."""
-    return {}
+    out: dict = {}
+    bc = byte_chars()
+    merges = train_bpe(400)
+    specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|im_start|>", "<|im_end|>"]
+    tokens = specials + bc
+    seen = set(tokens)
+    for a, b in merges:
+        if a + b not in seen:
+            seen.add(a + b)
+            tokens.append(a + b)
+    # whole-word entries that no merge chain reaches (exercise ignore_merges)
+    for extra in ["Ġhello", "Ġworld", "Ġinformation"]:
+        if extra not in seen:
+            seen.add(extra)
+            tokens.append(extra)
+    types = [3] * len(specials) + [1] * (len(tokens) - len(specials))
+    merge_lines = [f"{a} {b}" for a, b in merges]
+    with tempfile.TemporaryDirectory() as d:
+        for pre in ["llama-bpe", "qwen2", "gpt-2", "default"]:
+            p = Path(d) / f"tiny-{pre}.gguf"
+            write_tiny_gguf(p, "gpt2", pre, tokens, types, None, merge_lines, bos=0, eos=1,
+                            add_bos=None, add_space_prefix=None)
+            enc, det = tiny_goldens(p, c)
+            out[f"bpe-{pre}"] = {"model": "gpt2", "pre": pre, "tokens": tokens, "token_types": types,
+                                 "scores": None, "merges": merge_lines, "bos": 0, "eos": 1,
+                                 "add_bos": None, "add_space_prefix": None, "encode": enc, "detokenize": det}
+            print(f"tiny bpe {pre}: {len(tokens)} tokens, {len(merges)} merges", file=sys.stderr)
+
+        # SentencePiece vocabulary with byte fallback and add_space_prefix = true (Llama 2 style)
+        import re
+        spm = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+        sp_types = [2, 3, 3] + [6] * 256
+        pieces: list[str] = []
+        for ch in sorted(set(TRAIN_TEXT.replace(" ", "\u2581"))):
+            if ch not in ("\n",):
+                pieces.append(ch)
+        freq: dict[str, int] = {}
+        for w in re.findall(r"\S+", TRAIN_TEXT):
+            w = "\u2581" + w
+            for k in range(2, len(w) + 1):
+                freq[w[:k]] = freq.get(w[:k], 0) + 1
+        for w in sorted(freq, key=lambda x: (-freq[x], x))[:300]:
+            pieces.append(w)
+        seen = set()
+        uniq = []
+        for pc in pieces:
+            if pc not in seen:
+                seen.add(pc)
+                uniq.append(pc)
+        spm += uniq + ["<tool>", "<ctrl>"]
+        sp_types += [1] * len(uniq) + [4, 3]
+        scores = [0.0] * 259 + [-float(i) for i in range(len(uniq))] + [0.0, 0.0]
+        p = Path(d) / "tiny-spm.gguf"
+        write_tiny_gguf(p, "llama", None, spm, sp_types, scores, None, bos=1, eos=2,
+                        add_bos=True, add_space_prefix=True)
+        enc, det = tiny_goldens(p, c)
+        out["spm-space-prefix"] = {"model": "llama", "pre": None, "tokens": spm, "token_types": sp_types,
+                                   "scores": scores, "merges": None, "bos": 1, "eos": 2, "add_bos": True,
+                                   "add_space_prefix": True, "encode": enc, "detokenize": det}
+        print(f"tiny spm: {len(spm)} tokens", file=sys.stderr)
+    return out
 
 
 if __name__ == "__main__":

@@ -23,15 +23,23 @@ struct Goldens: Decodable {
         let pieces: [Piece]
     }
     struct TinyVocab: Decodable {
-        let pre: String
+        let model: String
+        let pre: String?
         let tokens: [String]
         let token_types: [Int32]
-        let merges: [String]
-        let bos: Int32
-        let eos: Int32
-        let add_bos: Bool
+        let scores: [Float]?
+        let merges: [String]?
+        let bos: Int
+        let eos: Int
+        let add_bos: Bool?
+        let add_space_prefix: Bool?
         let encode: [Encode]
         let detokenize: [Detok]
+
+        var config: TokenizerConfig {
+            TokenizerConfig(model: model, pre: pre, tokens: tokens, scores: scores, tokenTypes: token_types,
+                            merges: merges, bosId: bos, eosId: eos, addBOS: add_bos, addSpacePrefix: add_space_prefix)
+        }
     }
     let generator: String
     let corpus_size: Int
