@@ -233,6 +233,30 @@ def corpus() -> list[str]:
              "naïve", "東京", "🚀", "x", "_", "-", "<|im_start|>", "<end_of_turn>", "\n\n", "don't", "I'M"]
     for n in range(40):
         c.append("".join(rng.choice(words) for _ in range(rng.randint(1, 25))))
+    # codepoints from all over Unicode (letters, marks, numbers, symbols, separators, unassigned)
+    # mixed with ASCII, to compare character classes with llama.cpp's tables
+    import unicodedata
+    wide = [cp for cp in range(0x80, 0x30000) if 0xD800 > cp or cp > 0xDFFF]
+    for n in range(60):
+        parts = []
+        for _ in range(rng.randint(1, 24)):
+            r = rng.random()
+            if r < 0.55:
+                parts.append(chr(rng.choice(wide)))
+            elif r < 0.75:
+                parts.append(rng.choice([" ", "  ", "\n", "'s", "7", "42", "x", "!"]))
+            else:
+                parts.append(rng.choice(pool))
+        c.append("".join(parts))
+    for cat_probe in ["\u0660\u06f1\u07c2\u0967\u09e8\u0a69\u0aea\u0b6b\u0bec\u0c6d\u0cee\u0d6f\u0e50\u0ed1\u0f22\u1043\u17e4\u1815\uff16 end",
+                      "\u2160\u2161\u3007\u3021\U00010140 numbers-letterlike",
+                      "\u00b2\u00b3\u00b9\u00bc\u2070\u2074\u2080\u2460\u24ea\u2776 other numbers",
+                      "\u0300\u0301\u0483\u0591\u093c\u0e31\u20dd\u3099 marks alone",
+                      "\u00a0\u1680\u2000\u2001\u2002\u200a\u202f\u205f\u3000\u2028\u2029\u0085 spaces",
+                      "\u200b\u200c\u200d\u2060\ufeff\u00ad format chars",
+                      "\ue000\uf8ff\U000f0000 private use",
+                      "\u0378\u0379\u05ff\U0002fffe\U000e0001\U000e0020 unassigned-and-tags"]:
+        c.append(cat_probe)
     return c
 
 

@@ -6,7 +6,6 @@ struct BytePairEncoder: Sendable {
     let symbols: ByteStringTable
     /// The number of entries of `symbols` that are vocabulary tokens (ids `0..<vocabCount`).
     let vocabCount: Int
-    /// Symbol id of each texts's lookup: token id when the text is a token.
     /// (left symbol << 32 | right symbol) -> (rank << 32 | merged symbol)
     let merges: [UInt64: UInt64]
     /// Symbol id of the printable character standing for each byte.
@@ -39,6 +38,11 @@ struct BytePairEncoder: Sendable {
         return m
     }()
 
+    /// UTF-8 of a codepoint below U+0800 (all the byte-mapping characters are).
+    static func utf8(of c: UInt32) -> [UInt8] {
+        c < 0x80 ? [UInt8(c)] : [UInt8(0xC0 | (c >> 6)), UInt8(0x80 | (c & 0x3F))]
+    }
+
     init(vocab: ByteStringTable, mergeStrings: [String], ignoreMerges: Bool) {
         var table = vocab
         vocabCount = vocab.count
@@ -51,7 +55,7 @@ struct BytePairEncoder: Sendable {
         var encoded: [[UInt8]] = []
         var bsym: [Int32] = []
         for b in 0..<256 {
-            let bytes = Array(String(Character(Unicode.Scalar(BytePairEncoder.byteToCodepoint[b])!)).utf8)
+            let bytes = BytePairEncoder.utf8(of: BytePairEncoder.byteToCodepoint[b])
             encoded.append(bytes)
             bsym.append(intern(bytes))
         }

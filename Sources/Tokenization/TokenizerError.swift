@@ -9,6 +9,7 @@ public enum TokenizerError: Error, Sendable, Equatable, CustomStringConvertible 
     /// A metadata entry is present but malformed (wrong length, bad value).
     case invalidMetadata(String)
 
+    /// A sentence naming the problem and what Pagewise supports instead.
     public var description: String {
         switch self {
         case .unsupportedModel(let name):
