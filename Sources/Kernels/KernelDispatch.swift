@@ -9,7 +9,7 @@ public enum KernelDispatch {
     }
 
     /// Best level this CPU supports.
-    public static var detected: Level { Level(rawValue: ck_detect_isa()) ?? .portable }
+    public static let detected: Level = Level(rawValue: ck_detect_isa()) ?? .portable
 
     /// The level in use now.
     public static var active: Level { Level(rawValue: ck_active_isa()) ?? .portable }

@@ -33,9 +33,17 @@ public final class MatMulScratch {
 /// F32/F16/BF16 weights use a float dot with the same fixed 16-lane order.
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nTokens: Int,
                    _ y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool, scratch: MatMulScratch) {
+    matmul(w, x, ldx: ldx, nTokens: nTokens, y, ldy: ldy, pool: pool, scratch: scratch, level: KernelDispatch.active)
+}
+
+/// `matmul` with an explicit kernel level (capped to what the CPU supports). All levels give
+/// bitwise-identical results; this exists for tests and benchmarks.
+public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nTokens: Int,
+                   _ y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool, scratch: MatMulScratch,
+                   level: KernelDispatch.Level) {
     guard nTokens > 0, w.rows > 0 else { return }
     precondition(w.type.isSupportedForCompute, "matmul: \(w.type) weights are not supported")
-    let isa = ck_active_isa()
+    let isa = min(level, KernelDispatch.detected).rawValue
     let type = Int32(w.type.rawValue)
     let rows = w.rows, cols = w.cols, rowBytes = w.rowBytes
     let threads = pool.threadCount
