@@ -1,4 +1,91 @@
+/// CKernels: the hot inner loops of Pagewise's Kernels module, written in C so that
+/// per-ISA variants (AVX2, AVX-512 VNNI) can be compiled with target attributes and
+/// chosen at run time, without unsafe compiler flags in Package.swift.
+/// Every function here has a portable scalar variant that produces bitwise-identical
+/// results (see ck_internal.h for the canonical summation order).
 #ifndef CKERNELS_H
 #define CKERNELS_H
-int ck_placeholder(void);
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// ggml type ids (same numbering as GGUF).
+enum {
+    CK_F32 = 0, CK_F16 = 1, CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7,
+    CK_Q8_0 = 8, CK_Q8_1 = 9, CK_Q2_K = 10, CK_Q3_K = 11, CK_Q4_K = 12, CK_Q5_K = 13,
+    CK_Q6_K = 14, CK_Q8_K = 15, CK_BF16 = 30
+};
+
+/// Instruction-set levels for the dispatcher.
+enum { CK_ISA_PORTABLE = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 };
+
+/// Best level this CPU supports (0 on non-x86).
+int ck_detect_isa(void);
+/// Level used by the dispatcher: the detected one, lowered by an override (-1 = none).
+int ck_active_isa(void);
+void ck_set_isa_override(int level);
+int ck_get_isa_override(void);
+
+/// Elements / bytes per block of a ggml type (0 when unknown).
+int ck_block_elems(int type);
+int ck_block_bytes(int type);
+
+/// Dequantize `count` elements (a multiple of the type's block size) of `type`.
+/// Returns 0 on success, -1 when the type is not supported.
+int ck_dequantize(int type, const void *src, float *dst, size_t count);
+
+/// Quantized activations for one call. Token t's data:
+///   q + t*qStride (int8, cols values),
+///   d + t*dStride (one float scale per activation block),
+///   s + t*dStride (32-blocks only: d*sum(q) of the block),
+///   bsums + t*bStride (256-blocks only: int16 sum of each 16 values).
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const float *s;
+    const int16_t *bsums;
+    size_t qStride;
+    size_t dStride;
+    size_t bStride;
+} ck_act;
+
+/// Quantize one token's activations to 8-bit blocks of 32 (Q8_0-like, plus block sums).
+void ck_quantize_act32(const float *x, int cols, int8_t *q, float *d, float *s);
+/// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
+void ck_quantize_act256(const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
+
+/// Whether `type` has an integer dot product kernel (activations quantized as 32-blocks or 256-blocks).
+int ck_type_act_block(int type);
+
+/// y[t*ldy + r] = dot(row r of w, token t) for r in [r0,r1), t in [t0,t1), quantized weights.
+void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
+               const ck_act *a, int t0, int t1, float *y, size_t ldy);
+
+/// Same for float weights (F32/F16/BF16); x is float with token stride ldx.
+void ck_gemm_f(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
+               const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
+
+/// Canonical float dot used for float weights and fallbacks (16 lanes, lane = i % 16, tree reduce).
+float ck_dot_f32(int isa, const float *a, const float *b, int n);
+
+/// Worker pool. `threads` counts the calling thread, so threads-1 workers are spawned.
+typedef struct ck_pool ck_pool;
+typedef void (*ck_task_fn)(void *ctx, long index);
+ck_pool *ck_pool_create(int threads);
+void ck_pool_destroy(ck_pool *pool);
+/// Runs fn(ctx, i) for i in 0..<n on the workers and the calling thread; returns when all are done.
+void ck_pool_run(ck_pool *pool, long n, ck_task_fn fn, void *ctx);
+
+/// Attention for one query token over paged K/V (see Swift docs).
+void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,
+                        const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                        int nHeads, int kvHeads, int headDim, float scale, float *out);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

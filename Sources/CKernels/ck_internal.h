@@ -1,0 +1,94 @@
+// Internal helpers shared by the CKernels translation units.
+//
+// Canonical summation order (all ISA variants must reproduce it bit for bit):
+//  * Integer dot products are exact (int32), so their internal order is free.
+//  * Float accumulation uses 16 lanes. Elements are grouped in 4s; group g = i/4 of a row
+//    lands in lane g % 16. For 32-element blocks, block b's lane k (k < 8, elements 4k..4k+3)
+//    is lane (b % 2)*8 + k and acc[lane] = acc[lane] + (dw_b * da_b) * (float)p.
+//    For 256-element super-blocks, integer lane sums (scaled by the sub-block scales) are
+//    formed per super-block, then acc[l] = acc[l] + (dw * da) * (float)isum[l].
+//  * Min/offset terms are accumulated in one scalar, block after block.
+//  * The 16 lanes are reduced as a tree: 16 -> 8 (l, l+8) -> 4 (l, l+4) -> 2 (l, l+2) -> 1.
+//  * No fused multiply-add anywhere (contraction is switched off in every file).
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include "CKernels.h"
+
+#define CK_AI static inline __attribute__((always_inline))
+
+CK_AI float ck_f16(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu;
+    uint32_t bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else {
+            float f = (float)man * 5.9604644775390625e-08f; /* man * 2^-24, exact */
+            memcpy(&bits, &f, 4);
+            bits |= sign;
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112u) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+CK_AI float ck_bf16(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+CK_AI uint16_t ck_rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+CK_AI uint32_t ck_rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+CK_AI float ck_tree16(const float *a) {
+    float s8[8], s4[4], s2[2];
+    for (int k = 0; k < 8; k++) s8[k] = a[k] + a[k + 8];
+    for (int k = 0; k < 4; k++) s4[k] = s8[k] + s8[k + 4];
+    for (int k = 0; k < 2; k++) s2[k] = s4[k] + s4[k + 2];
+    return s2[0] + s2[1];
+}
+
+/// Q4_K / Q5_K 6-bit scale and min j (0..7) from the 12 packed bytes.
+CK_AI void ck_scale_min_k4(int j, const uint8_t *q, int *sc, int *mn) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *mn = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+
+/* per-ISA entry points */
+void ck_gemm_q_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
+void ck_gemm_f_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                        const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
+float ck_dot_f32_portable(const float *a, const float *b, int n);
+#if defined(__x86_64__)
+void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                      const ck_act *a, int t0, int t1, float *y, size_t ldy);
+void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                      const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
+float ck_dot_f32_avx512(const float *a, const float *b, int n);
+void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                    const ck_act *a, int t0, int t1, float *y, size_t ldy);
+void ck_gemm_f_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                    const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
+float ck_dot_f32_avx2(const float *a, const float *b, int n);
+#endif
+
+#endif

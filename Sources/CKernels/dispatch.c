@@ -1,0 +1,63 @@
+// Run-time selection of the per-ISA kernels.
+#pragma clang fp contract(off)
+#include <stdatomic.h>
+#include "ck_internal.h"
+
+static _Atomic int g_isa_override = -1;
+static _Atomic int g_isa_detected = -1;
+
+int ck_detect_isa(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c") &&
+        __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2"))
+        return CK_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        return CK_ISA_AVX2;
+#endif
+    return CK_ISA_PORTABLE;
+}
+
+void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
+               const ck_act *a, int t0, int t1, float *y, size_t ldy) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512) { ck_gemm_q_avx512(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
+    if (isa == CK_ISA_AVX2) { ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
+#endif
+    (void)isa;
+    ck_gemm_q_portable(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy);
+}
+
+void ck_gemm_f(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
+               const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512) { ck_gemm_f_avx512(type, (const uint8_t *)w, rowBytes, r0, r1, cols, x, ldx, t0, t1, y, ldy); return; }
+    if (isa == CK_ISA_AVX2) { ck_gemm_f_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, x, ldx, t0, t1, y, ldy); return; }
+#endif
+    (void)isa;
+    ck_gemm_f_portable(type, (const uint8_t *)w, rowBytes, r0, r1, cols, x, ldx, t0, t1, y, ldy);
+}
+
+float ck_dot_f32(int isa, const float *a, const float *b, int n) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512) return ck_dot_f32_avx512(a, b, n);
+    if (isa == CK_ISA_AVX2) return ck_dot_f32_avx2(a, b, n);
+#endif
+    (void)isa;
+    return ck_dot_f32_portable(a, b, n);
+}
+
+int ck_active_isa(void) {
+    int det = atomic_load_explicit(&g_isa_detected, memory_order_relaxed);
+    if (det < 0) {
+        det = ck_detect_isa();
+        atomic_store_explicit(&g_isa_detected, det, memory_order_relaxed);
+    }
+    int ov = atomic_load_explicit(&g_isa_override, memory_order_relaxed);
+    return (ov >= 0 && ov < det) ? ov : det;
+}
+
+void ck_set_isa_override(int level) { atomic_store(&g_isa_override, level); }
+int ck_get_isa_override(void) { return atomic_load(&g_isa_override); }

@@ -1,0 +1,378 @@
+// AVX-512 (F/BW/VL/DQ + VNNI) integer dot-product kernels. Bitwise equal to gemm_portable.c.
+// Micro-tiles of R rows x T tokens reuse each unpacked weight block for T tokens and each
+// activation block for R rows.
+#pragma clang fp contract(off)
+#include "ck_internal.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#define AI512 CK_AI T512
+
+AI512 float f16x(const uint8_t *p) { return _cvtsh_ss(ck_rd16(p)); }
+
+AI512 __m512 bc2(float a, float b) {
+    return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(a), _mm512_set1_ps(b));
+}
+
+AI512 float hsum16(__m512 v) {
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+    return _mm_cvtss_f32(s1);
+}
+
+/* two blocks of 16 packed nibble bytes -> 64 bytes [lo0 hi0 lo1 hi1] */
+AI512 __m512i nib2(const uint8_t *p0, const uint8_t *p1) {
+    __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
+                                        _mm_loadu_si128((const __m128i *)p1), 1);
+    __m512i z = _mm512_permutexvar_epi64(_mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0), _mm512_castsi256_si512(y));
+    z = _mm512_srlv_epi64(z, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+}
+
+AI512 __m256i nib1(const uint8_t *p) {
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(x), _mm_srli_epi16(x, 4), 1);
+    return _mm256_and_si256(y, _mm256_set1_epi8(0x0F));
+}
+
+AI512 int is_signed_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0 || type == CK_Q6_K; }
+AI512 int has_min32(int type) { return type == CK_Q4_1 || type == CK_Q5_1; }
+
+/* Load a block pair (b, b+1): raw weight bytes in activation order (signed for signed types),
+   scales and mins. */
+AI512 __m512i load2(int type, const uint8_t *b0, float *d0, float *d1, float *m0, float *m1) {
+    const uint8_t *b1 = b0 + ck_block_bytes(type);
+    *m0 = 0.0f; *m1 = 0.0f;
+    *d0 = f16x(b0); *d1 = f16x(b1);
+    switch (type) {
+    case CK_Q4_0:
+        return _mm512_sub_epi8(nib2(b0 + 2, b1 + 2), _mm512_set1_epi8(8));
+    case CK_Q4_1:
+        *m0 = f16x(b0 + 2); *m1 = f16x(b1 + 2);
+        return nib2(b0 + 4, b1 + 4);
+    case CK_Q5_0: {
+        __mmask64 h = (__mmask64)ck_rd32(b0 + 2) | ((__mmask64)ck_rd32(b1 + 2) << 32);
+        __m512i v = _mm512_or_si512(nib2(b0 + 6, b1 + 6), _mm512_maskz_mov_epi8(h, _mm512_set1_epi8(0x10)));
+        return _mm512_sub_epi8(v, _mm512_set1_epi8(16));
+    }
+    case CK_Q5_1: {
+        *m0 = f16x(b0 + 2); *m1 = f16x(b1 + 2);
+        __mmask64 h = (__mmask64)ck_rd32(b0 + 4) | ((__mmask64)ck_rd32(b1 + 4) << 32);
+        return _mm512_or_si512(nib2(b0 + 8, b1 + 8), _mm512_maskz_mov_epi8(h, _mm512_set1_epi8(0x10)));
+    }
+    default: /* Q8_0 */
+        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
+                                  _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
+    }
+}
+
+AI512 __m256i load1(int type, const uint8_t *b0, float *d0, float *m0) {
+    *m0 = 0.0f;
+    *d0 = f16x(b0);
+    switch (type) {
+    case CK_Q4_0:
+        return _mm256_sub_epi8(nib1(b0 + 2), _mm256_set1_epi8(8));
+    case CK_Q4_1:
+        *m0 = f16x(b0 + 2);
+        return nib1(b0 + 4);
+    case CK_Q5_0: {
+        __m256i v = _mm256_or_si256(nib1(b0 + 6), _mm256_maskz_mov_epi8((__mmask32)ck_rd32(b0 + 2), _mm256_set1_epi8(0x10)));
+        return _mm256_sub_epi8(v, _mm256_set1_epi8(16));
+    }
+    case CK_Q5_1: {
+        *m0 = f16x(b0 + 2);
+        return _mm256_or_si256(nib1(b0 + 8), _mm256_maskz_mov_epi8((__mmask32)ck_rd32(b0 + 4), _mm256_set1_epi8(0x10)));
+    }
+    default:
+        return _mm256_loadu_si256((const __m256i *)(b0 + 2));
+    }
+}
+
+/* R x T tile for 32-element block formats. */
+AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
+                  const ck_act *a, int t, float *y, size_t ldy, int r) {
+    const int sgn = is_signed_type(type), hm = has_min32(type);
+    const int bb = ck_block_bytes(type);
+    __m512 acc[4][4];
+    float macc[4][4];
+    const int8_t *aq[4];
+    const float *ad[4], *as[4];
+    for (int j = 0; j < T; j++) {
+        aq[j] = a->q + (size_t)(t + j) * a->qStride;
+        ad[j] = a->d + (size_t)(t + j) * a->dStride;
+        as[j] = a->s + (size_t)(t + j) * a->dStride;
+        for (int i = 0; i < R; i++) { acc[i][j] = _mm512_setzero_ps(); macc[i][j] = 0.0f; }
+    }
+    const uint8_t *rowp[4];
+    for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
+    const __m512i zero = _mm512_setzero_si512();
+    int b = 0;
+    for (; b + 1 < nb; b += 2) {
+        __m512i wv[4];
+        __mmask64 wm[4];
+        __m512 dwv[4];
+        float m0[4], m1[4];
+        for (int i = 0; i < R; i++) {
+            float d0, d1;
+            __m512i v = load2(type, rowp[i] + (size_t)b * bb, &d0, &d1, &m0[i], &m1[i]);
+            if (sgn) { wm[i] = _mm512_movepi8_mask(v); v = _mm512_abs_epi8(v); }
+            wv[i] = v;
+            dwv[i] = bc2(d0, d1);
+        }
+        for (int j = 0; j < T; j++) {
+            __m512i av = _mm512_loadu_si512((const void *)(aq[j] + 32 * b));
+            __m512 dav = bc2(ad[j][b], ad[j][b + 1]);
+            for (int i = 0; i < R; i++) {
+                __m512i x = sgn ? _mm512_mask_sub_epi8(av, wm[i], zero, av) : av;
+                __m512i p = _mm512_dpbusd_epi32(zero, wv[i], x);
+                __m512 D = _mm512_mul_ps(dwv[i], dav);
+                acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
+                if (hm) {
+                    macc[i][j] = macc[i][j] + m0[i] * as[j][b];
+                    macc[i][j] = macc[i][j] + m1[i] * as[j][b + 1];
+                }
+            }
+        }
+    }
+    if (b < nb) { /* last (even-indexed) block -> lanes 0..7 */
+        __m256i wv[4];
+        __mmask32 wm[4];
+        float dw[4], m0[4];
+        const __m256i z8 = _mm256_setzero_si256();
+        for (int i = 0; i < R; i++) {
+            __m256i v = load1(type, rowp[i] + (size_t)b * bb, &dw[i], &m0[i]);
+            if (sgn) { wm[i] = _mm256_movepi8_mask(v); v = _mm256_abs_epi8(v); }
+            wv[i] = v;
+        }
+        for (int j = 0; j < T; j++) {
+            __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 32 * b));
+            for (int i = 0; i < R; i++) {
+                __m256i x = sgn ? _mm256_mask_sub_epi8(av, wm[i], z8, av) : av;
+                __m256i p = _mm256_dpbusd_epi32(z8, wv[i], x);
+                __m256 D = _mm256_set1_ps(dw[i] * ad[j][b]);
+                __m256 prod = _mm256_mul_ps(D, _mm256_cvtepi32_ps(p));
+                acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x00FF, acc[i][j], _mm512_castps256_ps512(prod));
+                if (hm) macc[i][j] = macc[i][j] + m0[i] * as[j][b];
+            }
+        }
+    }
+    for (int j = 0; j < T; j++)
+        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(acc[i][j]) + macc[i][j];
+}
+
+/* Unpack one super-block chunk c (elements 64c..64c+63) of a K-quant row. */
+AI512 __m512i loadK(int type, const uint8_t *b, int c) {
+    switch (type) {
+    case CK_Q4_K: {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * c));
+        __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);
+        return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+    }
+    case CK_Q5_K: {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * c));
+        __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);
+        z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 16));
+        __mmask32 lo = _mm256_test_epi8_mask(h, _mm256_set1_epi8((char)(1 << (2 * c))));
+        __mmask32 hi = _mm256_test_epi8_mask(h, _mm256_set1_epi8((char)(1 << (2 * c + 1))));
+        __mmask64 m = (__mmask64)lo | ((__mmask64)hi << 32);
+        return _mm512_or_si512(z, _mm512_maskz_mov_epi8(m, _mm512_set1_epi8(0x10)));
+    }
+    default: { /* Q6_K */
+        int n = c >> 1;
+        __m512i l = _mm512_loadu_si512((const void *)(b + 64 * n));
+        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
+        __m512i lo, hh;
+        if ((c & 1) == 0) {
+            lo = _mm512_and_si512(l, _mm512_set1_epi8(0x0F));
+            hh = _mm512_inserti64x4(_mm512_castsi256_si512(h), _mm256_srli_epi16(h, 2), 1);
+        } else {
+            lo = _mm512_and_si512(_mm512_srli_epi16(l, 4), _mm512_set1_epi8(0x0F));
+            hh = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(h, 4)), _mm256_srli_epi16(h, 6), 1);
+        }
+        hh = _mm512_slli_epi16(_mm512_and_si512(hh, _mm512_set1_epi8(3)), 4);
+        return _mm512_sub_epi8(_mm512_or_si512(lo, hh), _mm512_set1_epi8(32));
+    }
+    }
+}
+
+/* R x T tile for K-quant super-blocks. */
+AI512 void tileK(int type, const int R, const int T, const uint8_t *w, size_t rb, int nsb,
+                 const ck_act *a, int t, float *y, size_t ldy, int r) {
+    const int sgn = is_signed_type(type);
+    const int hmin = type != CK_Q6_K;
+    const int bb = ck_block_bytes(type);
+    __m512 acc[4][4];
+    float macc[4][4];
+    const int8_t *aq[4];
+    const float *ad[4];
+    const int16_t *bs[4];
+    for (int j = 0; j < T; j++) {
+        aq[j] = a->q + (size_t)(t + j) * a->qStride;
+        ad[j] = a->d + (size_t)(t + j) * a->dStride;
+        bs[j] = a->bsums + (size_t)(t + j) * a->bStride;
+        for (int i = 0; i < R; i++) { acc[i][j] = _mm512_setzero_ps(); macc[i][j] = 0.0f; }
+    }
+    const uint8_t *rowp[4];
+    for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
+    const __m512i zero = _mm512_setzero_si512();
+    for (int sb = 0; sb < nsb; sb++) {
+        __m512i sc16[4];
+        float dw[4], dmin[4];
+        int mn[4][8];
+        for (int i = 0; i < R; i++) {
+            const uint8_t *blk = rowp[i] + (size_t)sb * bb;
+            if (type == CK_Q6_K) {
+                dw[i] = f16x(blk + 208);
+                dmin[i] = 0.0f;
+                sc16[i] = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 192)));
+            } else {
+                dw[i] = f16x(blk);
+                dmin[i] = f16x(blk + 2);
+                int32_t s[16];
+                for (int jj = 0; jj < 8; jj++) {
+                    int sc, m;
+                    ck_scale_min_k4(jj, blk + 4, &sc, &m);
+                    s[2 * jj] = sc; s[2 * jj + 1] = sc;
+                    mn[i][jj] = m;
+                }
+                sc16[i] = _mm512_loadu_si512((const void *)s);
+            }
+        }
+        __m512i isum[4][4];
+        for (int j = 0; j < T; j++)
+            for (int i = 0; i < R; i++) isum[i][j] = zero;
+        for (int c = 0; c < 4; c++) {
+            /* lane l of chunk c uses the scale of group 4c + l/4 (per-16 scales) */
+            const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(4 * c),
+                                                 _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0));
+            __m512i wv[4], scv[4];
+            __mmask64 wm[4];
+            for (int i = 0; i < R; i++) {
+                __m512i v = loadK(type, rowp[i] + (size_t)sb * bb, c);
+                if (sgn) { wm[i] = _mm512_movepi8_mask(v); v = _mm512_abs_epi8(v); }
+                wv[i] = v;
+                scv[i] = _mm512_permutexvar_epi32(idx, sc16[i]);
+            }
+            for (int j = 0; j < T; j++) {
+                __m512i av = _mm512_loadu_si512((const void *)(aq[j] + 256 * sb + 64 * c));
+                for (int i = 0; i < R; i++) {
+                    __m512i x = sgn ? _mm512_mask_sub_epi8(av, wm[i], zero, av) : av;
+                    __m512i p = _mm512_dpbusd_epi32(zero, wv[i], x);
+                    isum[i][j] = _mm512_add_epi32(isum[i][j], _mm512_mullo_epi32(p, scv[i]));
+                }
+            }
+        }
+        for (int j = 0; j < T; j++) {
+            float da = ad[j][sb];
+            const int16_t *bsj = bs[j] + 16 * sb;
+            for (int i = 0; i < R; i++) {
+                __m512 D = _mm512_set1_ps(dw[i] * da);
+                acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(isum[i][j])));
+                int msum = 0;
+                if (hmin)
+                    for (int jj = 0; jj < 8; jj++) msum += mn[i][jj] * (bsj[2 * jj] + bsj[2 * jj + 1]);
+                float Dm = dmin[i] * da;
+                macc[i][j] = macc[i][j] + Dm * (float)msum;
+            }
+        }
+    }
+    for (int j = 0; j < T; j++)
+        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(acc[i][j]) - macc[i][j];
+}
+
+#define DEF_TILES(TY)                                                                                          \
+    static T512 void t32_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 4, 4, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void t32_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 4, 1, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void t32_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 1, 4, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void t32_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
+#define DEF_TILESK(TY)                                                                                         \
+    static T512 void tK_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 4, 4, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void tK_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 4, 1, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void tK_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 1, 4, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void tK_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
+
+DEF_TILES(CK_Q4_0)
+DEF_TILES(CK_Q4_1)
+DEF_TILES(CK_Q5_0)
+DEF_TILES(CK_Q5_1)
+DEF_TILES(CK_Q8_0)
+DEF_TILESK(CK_Q4_K)
+DEF_TILESK(CK_Q5_K)
+DEF_TILESK(CK_Q6_K)
+
+typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int);
+
+#define SEL(P, TY) do { f44 = P##_##TY##_44; f41 = P##_##TY##_41; f14 = P##_##TY##_14; f11 = P##_##TY##_11; } while (0)
+
+void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                      const ck_act *a, int t0, int t1, float *y, size_t ldy) {
+    tile_fn f44, f41, f14, f11;
+    int nb;
+    switch (type) {
+    case CK_Q4_0: SEL(t32, CK_Q4_0); nb = cols / 32; break;
+    case CK_Q4_1: SEL(t32, CK_Q4_1); nb = cols / 32; break;
+    case CK_Q5_0: SEL(t32, CK_Q5_0); nb = cols / 32; break;
+    case CK_Q5_1: SEL(t32, CK_Q5_1); nb = cols / 32; break;
+    case CK_Q8_0: SEL(t32, CK_Q8_0); nb = cols / 32; break;
+    case CK_Q4_K: SEL(tK, CK_Q4_K); nb = cols / 256; break;
+    case CK_Q5_K: SEL(tK, CK_Q5_K); nb = cols / 256; break;
+    case CK_Q6_K: SEL(tK, CK_Q6_K); nb = cols / 256; break;
+    default: return;
+    }
+    int t = t0;
+    for (; t + 4 <= t1; t += 4) {
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) f44(w, rb, nb, a, t, y, ldy, r);
+        for (; r < r1; r++) f14(w, rb, nb, a, t, y, ldy, r);
+    }
+    for (; t < t1; t++) {
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) f41(w, rb, nb, a, t, y, ldy, r);
+        for (; r < r1; r++) f11(w, rb, nb, a, t, y, ldy, r);
+    }
+}
+
+/* ---- float weights ---- */
+
+AI512 __m512 ldf16(int type, const uint8_t *row, int i, __mmask16 m) {
+    switch (type) {
+    case CK_F16:
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const void *)(row + 2 * i)));
+    case CK_BF16:
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, (const void *)(row + 2 * i))), 16));
+    default:
+        return _mm512_maskz_loadu_ps(m, (const void *)(row + 4 * i));
+    }
+}
+
+AI512 float dotf(int type, const uint8_t *row, const float *x, int n) {
+    __m512 acc = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(ldf16(type, row, i, 0xFFFF), _mm512_loadu_ps(x + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 p = _mm512_mul_ps(ldf16(type, row, i, m), _mm512_maskz_loadu_ps(m, x + i));
+        acc = _mm512_mask_add_ps(acc, m, acc, p);
+    }
+    return hsum16(acc);
+}
+
+static T512 float dotf_f32(const uint8_t *row, const float *x, int n) { return dotf(CK_F32, row, x, n); }
+static T512 float dotf_f16(const uint8_t *row, const float *x, int n) { return dotf(CK_F16, row, x, n); }
+static T512 float dotf_bf16(const uint8_t *row, const float *x, int n) { return dotf(CK_BF16, row, x, n); }
+
+T512 float ck_dot_f32_avx512(const float *a, const float *b, int n) { return dotf_f32((const uint8_t *)a, b, n); }
+
+void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                      const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy) {
+    float (*f)(const uint8_t *, const float *, int) = type == CK_F16 ? dotf_f16 : (type == CK_BF16 ? dotf_bf16 : dotf_f32);
+    for (int t = t0; t < t1; t++)
+        for (int r = r0; r < r1; r++) y[(size_t)t * ldy + r] = f(w + (size_t)r * rb, x + (size_t)t * ldx, cols);
+}
+
+#endif

@@ -1,0 +1,180 @@
+// Portable scalar integer dot products. Defines the canonical result (see ck_internal.h).
+#pragma clang fp contract(off)
+#include "ck_internal.h"
+
+/* Unpack one 32-block into integer weights (signed value after offset, or unsigned for
+   formats with a min), its scale and its min. */
+static void unpack32(int type, const uint8_t *b, int w[32], float *dw, float *mw) {
+    *mw = 0.0f;
+    switch (type) {
+    case CK_Q4_0:
+        *dw = ck_f16(ck_rd16(b));
+        for (int j = 0; j < 16; j++) { w[j] = (b[2 + j] & 0xF) - 8; w[j + 16] = (b[2 + j] >> 4) - 8; }
+        break;
+    case CK_Q4_1:
+        *dw = ck_f16(ck_rd16(b)); *mw = ck_f16(ck_rd16(b + 2));
+        for (int j = 0; j < 16; j++) { w[j] = b[4 + j] & 0xF; w[j + 16] = b[4 + j] >> 4; }
+        break;
+    case CK_Q5_0: {
+        *dw = ck_f16(ck_rd16(b));
+        uint32_t qh = ck_rd32(b + 2);
+        for (int j = 0; j < 16; j++) {
+            w[j] = ((b[6 + j] & 0xF) | (int)(((qh >> j) & 1u) << 4)) - 16;
+            w[j + 16] = ((b[6 + j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4)) - 16;
+        }
+        break;
+    }
+    case CK_Q5_1: {
+        *dw = ck_f16(ck_rd16(b)); *mw = ck_f16(ck_rd16(b + 2));
+        uint32_t qh = ck_rd32(b + 4);
+        for (int j = 0; j < 16; j++) {
+            w[j] = (b[8 + j] & 0xF) | (int)(((qh >> j) & 1u) << 4);
+            w[j + 16] = (b[8 + j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+        }
+        break;
+    }
+    case CK_Q8_0:
+        *dw = ck_f16(ck_rd16(b));
+        for (int j = 0; j < 32; j++) w[j] = (int8_t)b[2 + j];
+        break;
+    }
+}
+
+static float dot32(int type, const uint8_t *row, int nb, const int8_t *aq, const float *ad, const float *as) {
+    float acc[16] = {0};
+    float macc = 0.0f;
+    int bb = ck_block_bytes(type);
+    int hasMin = (type == CK_Q4_1 || type == CK_Q5_1);
+    int w[32];
+    for (int b = 0; b < nb; b++) {
+        float dw, mw;
+        unpack32(type, row + (size_t)b * bb, w, &dw, &mw);
+        float D = dw * ad[b];
+        const int8_t *a = aq + 32 * b;
+        for (int k = 0; k < 8; k++) {
+            int p = 0;
+            for (int i = 0; i < 4; i++) p += w[4 * k + i] * a[4 * k + i];
+            int l = (b & 1) * 8 + k;
+            acc[l] = acc[l] + D * (float)p;
+        }
+        if (hasMin) macc = macc + mw * as[b];
+    }
+    return ck_tree16(acc) + macc;
+}
+
+/* Unpack one 256-super-block: weights, per-16 integer scales, per-32 mins, scales. */
+static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn8[8], float *dw, float *dmin) {
+    switch (type) {
+    case CK_Q4_K:
+    case CK_Q5_K: {
+        *dw = ck_f16(ck_rd16(b));
+        *dmin = ck_f16(ck_rd16(b + 2));
+        const uint8_t *sc = b + 4;
+        const uint8_t *qh = b + 16;
+        const uint8_t *q = type == CK_Q4_K ? b + 16 : b + 48;
+        for (int j = 0; j < 8; j++) {
+            int s, m;
+            ck_scale_min_k4(j, sc, &s, &m);
+            sc16[2 * j] = s; sc16[2 * j + 1] = s;
+            mn8[j] = m;
+        }
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                int lo = q[32 * c + l] & 0xF, hi = q[32 * c + l] >> 4;
+                if (type == CK_Q5_K) {
+                    lo |= ((qh[l] >> (2 * c)) & 1) << 4;
+                    hi |= ((qh[l] >> (2 * c + 1)) & 1) << 4;
+                }
+                w[64 * c + l] = lo;
+                w[64 * c + 32 + l] = hi;
+            }
+        }
+        break;
+    }
+    case CK_Q6_K: {
+        const uint8_t *ql = b, *qh = b + 128;
+        const int8_t *sc = (const int8_t *)(b + 192);
+        *dw = ck_f16(ck_rd16(b + 208));
+        *dmin = 0.0f;
+        for (int j = 0; j < 16; j++) sc16[j] = sc[j];
+        for (int j = 0; j < 8; j++) mn8[j] = 0;
+        for (int n = 0; n < 2; n++) {
+            for (int l = 0; l < 32; l++) {
+                w[128 * n + l] = ((ql[64 * n + l] & 0xF) | (((qh[32 * n + l] >> 0) & 3) << 4)) - 32;
+                w[128 * n + l + 32] = ((ql[64 * n + l + 32] & 0xF) | (((qh[32 * n + l] >> 2) & 3) << 4)) - 32;
+                w[128 * n + l + 64] = ((ql[64 * n + l] >> 4) | (((qh[32 * n + l] >> 4) & 3) << 4)) - 32;
+                w[128 * n + l + 96] = ((ql[64 * n + l + 32] >> 4) | (((qh[32 * n + l] >> 6) & 3) << 4)) - 32;
+            }
+        }
+        break;
+    }
+    }
+}
+
+static float dotK(int type, const uint8_t *row, int nsb, const int8_t *aq, const float *ad, const int16_t *bs) {
+    float acc[16] = {0};
+    float macc = 0.0f;
+    int bb = ck_block_bytes(type);
+    int w[256], sc16[16], mn8[8];
+    for (int sb = 0; sb < nsb; sb++) {
+        float dw, dmin;
+        unpackK(type, row + (size_t)sb * bb, w, sc16, mn8, &dw, &dmin);
+        const int8_t *a = aq + 256 * sb;
+        int isum[16] = {0};
+        for (int g = 0; g < 64; g++) {
+            int p = 0;
+            for (int i = 0; i < 4; i++) p += w[4 * g + i] * a[4 * g + i];
+            isum[g & 15] += sc16[g / 4] * p;
+        }
+        int msum = 0;
+        for (int j = 0; j < 8; j++) msum += mn8[j] * (bs[16 * sb + 2 * j] + bs[16 * sb + 2 * j + 1]);
+        float D = dw * ad[sb];
+        for (int l = 0; l < 16; l++) acc[l] = acc[l] + D * (float)isum[l];
+        float Dm = dmin * ad[sb];
+        macc = macc + Dm * (float)msum;
+    }
+    return ck_tree16(acc) - macc;
+}
+
+void ck_gemm_q_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                        const ck_act *a, int t0, int t1, float *y, size_t ldy) {
+    int ab = ck_type_act_block(type);
+    for (int t = t0; t < t1; t++) {
+        const int8_t *aq = a->q + (size_t)t * a->qStride;
+        const float *ad = a->d + (size_t)t * a->dStride;
+        for (int r = r0; r < r1; r++) {
+            const uint8_t *row = w + (size_t)r * rb;
+            float v;
+            if (ab == 32) v = dot32(type, row, cols / 32, aq, ad, a->s + (size_t)t * a->dStride);
+            else v = dotK(type, row, cols / 256, aq, ad, a->bsums + (size_t)t * a->bStride);
+            y[(size_t)t * ldy + r] = v;
+        }
+    }
+}
+
+float ck_dot_f32_portable(const float *a, const float *b, int n) {
+    float acc[16] = {0};
+    for (int i = 0; i < n; i++) acc[i & 15] = acc[i & 15] + a[i] * b[i];
+    return ck_tree16(acc);
+}
+
+CK_AI float ldw(int type, const uint8_t *row, int i) {
+    switch (type) {
+    case CK_F16: return ck_f16(ck_rd16(row + 2 * i));
+    case CK_BF16: return ck_bf16(ck_rd16(row + 2 * i));
+    default: { float f; memcpy(&f, row + 4 * i, 4); return f; }
+    }
+}
+
+void ck_gemm_f_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                        const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy) {
+    for (int t = t0; t < t1; t++) {
+        const float *xt = x + (size_t)t * ldx;
+        for (int r = r0; r < r1; r++) {
+            const uint8_t *row = w + (size_t)r * rb;
+            float acc[16] = {0};
+            for (int i = 0; i < cols; i++) acc[i & 15] = acc[i & 15] + ldw(type, row, i) * xt[i];
+            y[(size_t)t * ldy + r] = ck_tree16(acc);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import CKernels
+
+/// Reusable buffers for `matmul` (quantized activations). They grow only when needed, so a
+/// steady-state decode loop allocates nothing. Not thread-safe: one scratch per caller.
+public final class MatMulScratch {
+    private var raw: UnsafeMutableRawPointer?
+    private var capacity = 0
+
+    public init() {}
+
+    deinit { raw?.deallocate() }
+
+    /// A buffer of at least `bytes` bytes, 64-byte aligned.
+    func buffer(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > capacity || raw == nil {
+            raw?.deallocate()
+            capacity = max(bytes, capacity * 3 / 2, 4096)
+            raw = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        }
+        return raw!
+    }
+}
+
+@inline(__always) private func align64(_ n: Int) -> Int { (n + 63) & ~63 }
+
+/// y[t*ldy + r] = dot(w.row(r), x[t*ldx ..< t*ldx+cols]) for t in 0..<nTokens, r in 0..<w.rows.
+///
+/// Quantized weights: activations are first quantized per block to 8 bits (blocks of 32 for
+/// the 32-element formats, blocks of 256 with per-16 sums for K-quants), integer dot products
+/// accumulate exactly in Int32 per block, then are scaled and summed in Float in one fixed
+/// order. Each output depends only on its own row and token: results are bitwise identical
+/// whatever nTokens, thread count or kernel level.
+/// F32/F16/BF16 weights use a float dot with the same fixed 16-lane order.
+public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nTokens: Int,
+                   _ y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool, scratch: MatMulScratch) {
+    matmul(w, x, ldx: ldx, nTokens: nTokens, y, ldy: ldy, pool: pool, scratch: scratch, level: KernelDispatch.active)
+}
+
+/// `matmul` with an explicit kernel level (capped to what the CPU supports). All levels give
+/// bitwise-identical results; this exists for tests and benchmarks.
+public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nTokens: Int,
+                   _ y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool, scratch: MatMulScratch,
+                   level: KernelDispatch.Level) {
+    guard nTokens > 0, w.rows > 0 else { return }
+    precondition(w.type.isSupportedForCompute, "matmul: \(w.type) weights are not supported")
+    let isa = min(level, KernelDispatch.detected).rawValue
+    let type = Int32(w.type.rawValue)
+    let rows = w.rows, cols = w.cols, rowBytes = w.rowBytes
+    let threads = pool.threadCount
+
+    // Work split: rows in chunks (multiples of 4) x tokens in chunks. Never splits a dot product.
+    let rowChunk: Int
+    let tokChunk: Int
+    if nTokens <= 4 {
+        let target = max(1, threads * 8)
+        rowChunk = max(4, ((rows + target - 1) / target + 3) & ~3)
+        tokChunk = nTokens
+    } else {
+        rowChunk = 16
+        tokChunk = 64
+    }
+    let nr = (rows + rowChunk - 1) / rowChunk
+    let nt = (nTokens + tokChunk - 1) / tokChunk
+
+    let actBlock = Int(ck_type_act_block(type))
+    if actBlock > 0 {
+        let nb = cols / actBlock
+        let qStride = align64(cols)
+        let dStride = nb
+        let bStride = actBlock == 256 ? nb * 16 : 0
+        let qBytes = align64(qStride * nTokens)
+        let dBytes = align64(dStride * nTokens * 4)
+        let sBytes = actBlock == 32 ? dBytes : 0
+        let bBytes = align64(bStride * nTokens * 2)
+        let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes)
+        let q = base.assumingMemoryBound(to: Int8.self)
+        let d = (base + qBytes).assumingMemoryBound(to: Float.self)
+        let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
+        let bs = (base + qBytes + dBytes + sBytes).assumingMemoryBound(to: Int16.self)
+
+        let quantizeToken = { (t: Int) in
+            if actBlock == 32 {
+                ck_quantize_act32(x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
+            } else {
+                ck_quantize_act256(x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
+            }
+        }
+        if nTokens >= 16 && threads > 1 {
+            let per = 8
+            pool.run((nTokens + per - 1) / per) { c in
+                for t in (c * per)..<min(nTokens, c * per + per) { quantizeToken(t) }
+            }
+        } else {
+            for t in 0..<nTokens { quantizeToken(t) }
+        }
+
+        var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
+                         qStride: qStride, dStride: dStride, bStride: bStride)
+        withUnsafePointer(to: &act) { ap in
+            pool.run(nr * nt) { task in
+                let rc = task % nr, tc = task / nr
+                let r0 = rc * rowChunk, r1 = min(rows, r0 + rowChunk)
+                let t0 = tc * tokChunk, t1 = min(nTokens, t0 + tokChunk)
+                ck_gemm_q(isa, type, w.data, rowBytes, Int32(r0), Int32(r1), Int32(cols), ap,
+                          Int32(t0), Int32(t1), y, ldy)
+            }
+        }
+        return
+    }
+
+    switch w.type {
+    case .f32, .f16, .bf16:
+        pool.run(nr * nt) { task in
+            let rc = task % nr, tc = task / nr
+            let r0 = rc * rowChunk, r1 = min(rows, r0 + rowChunk)
+            let t0 = tc * tokChunk, t1 = min(nTokens, t0 + tokChunk)
+            ck_gemm_f(isa, type, w.data, rowBytes, Int32(r0), Int32(r1), Int32(cols), x, ldx,
+                      Int32(t0), Int32(t1), y, ldy)
+        }
+    default:
+        // Formats without an integer kernel: dequantize each row, then the canonical float dot.
+        pool.run(nr * nt) { task in
+            let rc = task % nr, tc = task / nr
+            let r0 = rc * rowChunk, r1 = min(rows, r0 + rowChunk)
+            let t0 = tc * tokChunk, t1 = min(nTokens, t0 + tokChunk)
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+            defer { tmp.deallocate() }
+            for r in r0..<r1 {
+                dequantizeRow(w, row: r, into: tmp)
+                for t in t0..<t1 {
+                    y[t * ldy + r] = ck_dot_f32(isa, tmp, x + t * ldx, Int32(cols))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// How rotary dimensions are paired.
+public enum RoPEStyle: Sendable {
+    /// Pairs (2i, 2i+1): Llama.
+    case normal
+    /// Pairs (i, i + ropeDim/2): GPT-NeoX layout, used by Gemma, Qwen 2/3.
+    case neox
+}
+
+/// Rotary position embedding. Frequency i (i < ropeDim/2) is
+/// theta_i = freqScale * base^(-2i/ropeDim) / freqFactors[i]; the angle at position p is p * theta_i.
+public struct RoPE: Sendable {
+    public let headDim: Int
+    public let ropeDim: Int
+    public let style: RoPEStyle
+    private let theta: [Double]
+
+    public init(headDim: Int, ropeDim: Int, base: Float, style: RoPEStyle, freqFactors: [Float]? = nil, freqScale: Float = 1) {
+        precondition(ropeDim <= headDim && ropeDim % 2 == 0, "RoPE: ropeDim must be even and <= headDim")
+        self.headDim = headDim
+        self.ropeDim = ropeDim
+        self.style = style
+        let half = ropeDim / 2
+        var t = [Double](repeating: 0, count: half)
+        for i in 0..<half {
+            var v = Double(freqScale) * pow(Double(base), -2.0 * Double(i) / Double(ropeDim))
+            if let f = freqFactors, i < f.count { v /= Double(f[i]) }
+            t[i] = v
+        }
+        theta = t
+    }
+
+    /// Rotates the first `ropeDim` dims of each of `heads` heads (x = heads*headDim floats) for `position`.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+        let half = ropeDim / 2
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ropeDim) { cs in
+            for i in 0..<half {
+                let a = Double(position) * theta[i]
+                cs[2 * i] = Float(cos(a))
+                cs[2 * i + 1] = Float(sin(a))
+            }
+            for h in 0..<heads {
+                let p = x + h * headDim
+                for i in 0..<half {
+                    let c = cs[2 * i], s = cs[2 * i + 1]
+                    let (j0, j1) = style == .normal ? (2 * i, 2 * i + 1) : (i, i + half)
+                    let x0 = p[j0], x1 = p[j1]
+                    p[j0] = x0 * c - x1 * s
+                    p[j1] = x0 * s + x1 * c
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import CKernels
+
+/// Fixed pool of worker threads (created once). `run(n)` calls `body(i)` for i in 0..<n across
+/// the workers and the calling thread and returns when all are done. Workers spin briefly
+/// after each call, then sleep on a futex, so back-to-back parallel sections start fast.
+/// A nested or concurrent `run` executes inline on its caller.
+public final class ThreadPool: @unchecked Sendable {
+    private let pool: OpaquePointer
+    /// Threads that execute work, the caller included.
+    public let threadCount: Int
+
+    public init(threadCount: Int) {
+        let n = max(1, threadCount)
+        guard let p = ck_pool_create(Int32(n)) else { fatalError("ThreadPool: out of memory") }
+        pool = p
+        self.threadCount = n
+    }
+
+    deinit { ck_pool_destroy(pool) }
+
+    public func run(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 0 { return }
+        if n == 1 || threadCount == 1 {
+            for i in 0..<n { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var fn = escapable
+            withUnsafeMutablePointer(to: &fn) { ptr in
+                ck_pool_run(pool, n, { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, UnsafeMutableRawPointer(ptr))
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Testing
+import Kernels
+
+private let computeFixtures = Fixture.all.filter { $0.type.isSupportedForCompute }.map(\.name)
+
+/// Runs matmul of the fixture matrix with `nTokens` tokens of x (token stride ldx = cols + 3).
+private func run(_ f: Fixture, x: [Float], nTokens: Int, threads: Int,
+                 level: KernelDispatch.Level = KernelDispatch.detected) -> [Float] {
+    let pool = ThreadPool(threadCount: threads)
+    let scratch = MatMulScratch()
+    let ldx = f.cols + 3, ldy = f.rows + 1
+    var y = [Float](repeating: .nan, count: nTokens * ldy)
+    f.withMatrix { w in
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                matmul(w, xb.baseAddress!, ldx: ldx, nTokens: nTokens, yb.baseAddress!, ldy: ldy,
+                       pool: pool, scratch: scratch, level: level)
+            }
+        }
+    }
+    return y
+}
+
+private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
+    var rng = TestRNG(seed: seed)
+    return rng.floats((f.cols + 3) * nTokens, scale: 2)
+}
+
+@Suite struct MatMulTests {
+    /// Against the float dot of gguf-dequantized weights. Activations are quantized to 8 bits
+    /// per block of B (32, or 256 for K-quants) with step d = amax/127, so each activation moves
+    /// by at most d/2: |error| <= sum_b d_b/2 * sum_{i in b} |w_i|, plus float rounding
+    /// (bounded by 1e-5 * sum |w_i x_i|). Float weights: rounding only.
+    @Test(arguments: computeFixtures, [1, 3, 17])
+    func matchesDequantizedReference(name: String, nTokens: Int) {
+        let f = Fixture.named(name)
+        let x = inputs(f, nTokens: nTokens, seed: 7)
+        let y = run(f, x: x, nTokens: nTokens, threads: 2)
+        let B = f.type.hasIntegerKernel ? (f.type.blockElements == 256 ? 256 : 32) : 0
+        for t in 0..<nTokens {
+            let xt = Array(x[(t * (f.cols + 3))..<(t * (f.cols + 3) + f.cols)])
+            for r in 0..<f.rows {
+                let wr = Array(f.expected[(r * f.cols)..<((r + 1) * f.cols)])
+                var ref = 0.0, absSum = 0.0, bound = 0.0
+                for i in 0..<f.cols { ref += Double(wr[i]) * Double(xt[i]); absSum += abs(Double(wr[i]) * Double(xt[i])) }
+                if B > 0 {
+                    for b in 0..<(f.cols / B) {
+                        var amax: Float = 0, wabs = 0.0
+                        for i in (b * B)..<((b + 1) * B) { amax = max(amax, abs(xt[i])); wabs += abs(Double(wr[i])) }
+                        bound += Double(amax) / 127 / 2 * wabs
+                    }
+                }
+                bound += 1e-5 * absSum + 1e-6
+                let got = Double(y[t * (f.rows + 1) + r])
+                #expect(abs(got - ref) <= bound, "\(name) t=\(t) r=\(r): got \(got) ref \(ref) bound \(bound)")
+            }
+        }
+    }
+
+    /// Every kernel level gives bitwise the same result as the portable one.
+    @Test(arguments: computeFixtures)
+    func simdEqualsPortable(name: String) {
+        let f = Fixture.named(name)
+        let x = inputs(f, nTokens: 9, seed: 11)
+        let ref = run(f, x: x, nTokens: 9, threads: 1, level: .portable)
+        for level in [KernelDispatch.Level.avx2, .avx512] where level <= KernelDispatch.detected {
+            let y = run(f, x: x, nTokens: 9, threads: 2, level: level)
+            #expect(y.map(\.bitPattern) == ref.map(\.bitPattern), "\(name) level \(level)")
+        }
+    }
+
+    /// Result for a token alone equals the same token inside a batch of 9, with 1 or 2 threads.
+    @Test(arguments: computeFixtures)
+    func batchInvariance(name: String) {
+        let f = Fixture.named(name)
+        let n = 9
+        let x = inputs(f, nTokens: n, seed: 23)
+        let batch1 = run(f, x: x, nTokens: n, threads: 1)
+        let batch2 = run(f, x: x, nTokens: n, threads: 2)
+        #expect(batch1.map(\.bitPattern) == batch2.map(\.bitPattern))
+        for t in [0, 4, 8] {
+            let xt = Array(x[(t * (f.cols + 3))..<((t + 1) * (f.cols + 3))])
+            let single = run(f, x: xt, nTokens: 1, threads: 2)
+            for r in 0..<f.rows {
+                #expect(single[r].bitPattern == batch1[t * (f.rows + 1) + r].bitPattern, "\(name) t=\(t) r=\(r)")
+            }
+        }
+    }
+
+    /// A larger shape that exercises full 4x4 tiles, several row chunks and token chunks.
+    @Test func largeShapeInvariance() {
+        var rng = TestRNG(seed: 99)
+        for type in [QuantType.q4_1, .q8_0, .q4_K, .q6_K] {
+            let rows = 70, cols = 512
+            // random blocks with small f16 scales (bytes content irrelevant for invariance)
+            var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let nBlocks = raw.count / type.blockBytes
+            for b in 0..<nBlocks {
+                let o = b * type.blockBytes
+                let scaleOffsets: [Int] = type == .q6_K ? [208] : (type.blockElements == 256 ? [0, 2] : (type == .q4_1 ? [0, 2] : [0]))
+                for s in scaleOffsets { raw[o + s] = 0x00; raw[o + s + 1] = 0x20 } // f16 0.0078125
+            }
+            let n = 70
+            let x = rng.floats(cols * n)
+            func go(_ nTok: Int, _ xs: [Float], threads: Int) -> [Float] {
+                var y = [Float](repeating: 0, count: nTok * rows)
+                let pool = ThreadPool(threadCount: threads)
+                raw.withUnsafeBytes { buf in
+                    let w = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
+                    xs.withUnsafeBufferPointer { xb in
+                        y.withUnsafeMutableBufferPointer { yb in
+                            matmul(w, xb.baseAddress!, ldx: cols, nTokens: nTok, yb.baseAddress!, ldy: rows,
+                                   pool: pool, scratch: MatMulScratch())
+                        }
+                    }
+                }
+                return y
+            }
+            let all = go(n, x, threads: 2)
+            let allPortable: [Float] = {
+                var y = [Float](repeating: 0, count: n * rows)
+                raw.withUnsafeBytes { buf in
+                    let w = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
+                    x.withUnsafeBufferPointer { xb in
+                        y.withUnsafeMutableBufferPointer { yb in
+                            matmul(w, xb.baseAddress!, ldx: cols, nTokens: n, yb.baseAddress!, ldy: rows,
+                                   pool: ThreadPool(threadCount: 1), scratch: MatMulScratch(), level: .portable)
+                        }
+                    }
+                }
+                return y
+            }()
+            #expect(all.map(\.bitPattern) == allPortable.map(\.bitPattern), "\(type) simd vs portable")
+            for t in [0, 33, 69] {
+                let single = go(1, Array(x[(t * cols)..<((t + 1) * cols)]), threads: 1)
+                #expect(single.map(\.bitPattern) == Array(all[(t * rows)..<((t + 1) * rows)]).map(\.bitPattern), "\(type) t=\(t)")
+            }
+        }
+    }
+}
