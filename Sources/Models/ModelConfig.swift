@@ -87,9 +87,10 @@ public struct ModelConfig: Sendable {
             ropeBase = m.float("gemma3.rope.freq_base") ?? 1_000_000
             // Not stated in the file; Gemma 3 uses 10,000 on its sliding-window layers.
             ropeBaseSliding = 10_000
-            slidingWindow = optInt("attention.sliding_window") ?? 0
+            let window = optInt("attention.sliding_window") ?? 0
+            slidingWindow = window
             // Every sixth layer (5, 11, 17, …) attends globally; the others use the window.
-            isSlidingLayer = (0 ..< layerCount).map { slidingWindow > 0 && ($0 + 1) % 6 != 0 }
+            isSlidingLayer = (0 ..< layerCount).map { window > 0 && $0 % 6 < 5 }
             attentionScale = 1 / Float(headDim).squareRoot()
             embeddingScale = Float(embeddingLength).squareRoot()
         case .llama, .mistral, .qwen2, .qwen3:
@@ -97,7 +98,7 @@ public struct ModelConfig: Sendable {
             ropeBase = m.float("\(archName).rope.freq_base") ?? 10_000
             ropeBaseSliding = ropeBase
             slidingWindow = 0
-            isSlidingLayer = Array(repeating: false, count: layerCount)
+            isSlidingLayer = [Bool](repeating: false, count: layerCount)
             attentionScale = 1 / Float(headDim).squareRoot()
             embeddingScale = 1
         }
