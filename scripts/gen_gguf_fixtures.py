@@ -48,6 +48,21 @@ def write_all_types():
     return path
 
 
+def write_unknown_arch():
+    """A well-formed GGUF whose architecture Pagewise does not support (for error-path tests)."""
+    out = os.path.join(HERE, "..", "Tests", "PagewiseTests", "Fixtures")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "unknown-arch.gguf")
+    w = gguf.GGUFWriter(path, arch="mamba")
+    w.add_block_count(1)
+    w.add_embedding_length(32)
+    w.add_tensor("token_embd.weight", np.zeros((16, 32), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def field_value(f):
     t = f.types[0]
     if t == gguf.GGUFValueType.STRING:
@@ -85,6 +100,7 @@ def describe(path, scalars_only):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    write_unknown_arch()
     p = write_all_types()
     with open(os.path.join(OUT, "all-types.expected.json"), "w") as f:
         json.dump(describe(p, False), f, indent=1, ensure_ascii=False)

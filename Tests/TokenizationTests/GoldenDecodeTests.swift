@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// Pieces and detokenized bytes must equal llama.cpp's `llama_token_to_piece` / `llama_detokenize`.
 @Suite("llama.cpp decode goldens")

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// Every corpus string must encode to exactly llama.cpp's ids.
 @Suite("llama.cpp encode goldens")

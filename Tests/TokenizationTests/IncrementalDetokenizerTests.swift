@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tokenization
+import Tokenization
 
 @Suite("incremental detokenizer")
 struct IncrementalDetokenizerTests {
@@ -96,7 +96,14 @@ struct IncrementalDetokenizerTests {
     @Test("clean-up of spaces streams the same text as decode()")
     func cleanSpacesStreaming() throws {
         // Byte-level BPE vocabulary whose pre-tokenizer asks for the clean-up (gpt-2).
-        let chars = (0..<256).map { String(Character(Unicode.Scalar(BytePairEncoder.byteToCodepoint[$0])!)) }
+        // GPT-2's byte-to-character table: printable bytes map to themselves, the rest to U+0100 onward.
+        var next: UInt32 = 256
+        let chars = (0 ..< 256).map { (b: Int) -> String in
+            let printable = (33 ... 126).contains(b) || (161 ... 172).contains(b) || (174 ... 255).contains(b)
+            let cp: UInt32
+            if printable { cp = UInt32(b) } else { cp = next; next += 1 }
+            return String(Character(Unicode.Scalar(cp)!))
+        }
         let tok = try Tokenizer(config: TokenizerConfig(model: "gpt2", pre: "gpt-2", tokens: chars, merges: []))
         #expect(tok.cleanSpaces)
         for text in ["hello , world . it 's ok ' yes ' ", "a ?\nb !\n ' s", "don 't", "x 're y 've z 'm"] {

@@ -1,7 +1,8 @@
 import Foundation
 import GGUF
+import Pagewise
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// llama.cpp goldens written by scripts/gen_tokenizer_fixtures.py.
 struct Goldens: Decodable {
@@ -66,19 +67,25 @@ extension String {
     }
 }
 
-/// The real models the tests read, found as $PAGEWISE_CACHE/models/<name>.gguf
-/// (default ~/.cache/pagewise/models).
+/// The real models the tests read: fetched into the cache on first use (as `pagewise pull` does),
+/// so a fresh machine runs these tests too.
 enum TestModels {
     static let names = ["smollm2-135m-instruct", "gemma3-270m"]
 
+    private static let fetched: [String: String] = {
+        var out: [String: String] = [:]
+        for n in names {
+            if let m = NamedModel.named(n), let p = try? ModelStore().ensure(m) { out[n] = p }
+        }
+        return out
+    }()
+
     static func path(_ name: String) -> String {
-        let env = ProcessInfo.processInfo.environment
-        let cache = env["PAGEWISE_CACHE"] ?? (NSHomeDirectory() + "/.cache/pagewise")
-        return cache + "/models/\(name).gguf"
+        fetched[name] ?? ModelStore().cachedPath(for: NamedModel.named(name)!)
     }
 
     static func available(_ name: String) -> Bool {
-        FileManager.default.fileExists(atPath: path(name))
+        fetched[name] != nil
     }
 
     static let anyAvailable = names.contains(where: available)

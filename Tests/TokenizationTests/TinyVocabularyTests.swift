@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// Small vocabularies written as GGUF by scripts/gen_tokenizer_fixtures.py and tokenized by
 /// llama.cpp: they cover pre-tokenizers the real models do not use (llama-bpe, qwen2, gpt-2,

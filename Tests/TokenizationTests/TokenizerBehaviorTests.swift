@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tokenization
+import Tokenization
 
 @Suite("tokenizer behaviour")
 struct TokenizerBehaviorTests {

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// End-to-end runs of the `pagewise` executable that `swift test` builds next to the test bundle.
+/// Expected ids come from llama.cpp (the greedy fixture's tokenization of the same prompt).
+@Suite(.serialized)
+struct CLITests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func binary() throws -> URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0 ..< 4 {
+            let candidate = dir.appendingPathComponent("pagewise")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        let build = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for config in ["release", "debug"] {
+            let candidate = build.appendingPathComponent(".build/\(config)/pagewise")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw CLIError.notBuilt
+    }
+
+    enum CLIError: Error { case notBuilt }
+
+    static func run(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = try binary()
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func fixture(_ name: String) throws -> String {
+        try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")).path
+    }
+
+    struct GreedyReference: Decodable {
+        let prompt: String
+        let prompt_tokens: [Int32]
+        let tokens: [Int32]
+    }
+
+    static func greedyReference() throws -> [GreedyReference] {
+        try JSONDecoder().decode([GreedyReference].self, from: Data(contentsOf: URL(fileURLWithPath: fixture("smollm2-135m-instruct.greedy.json"))))
+    }
+
+    @Test func generateJSONGreedy() throws {
+        let model = try TestModels.path("smollm2-135m-instruct")
+        let ref = try Self.greedyReference()[0]
+        let r = try Self.run(["generate", "--model", model, "--temperature", "0", "--max-tokens", "6", "--threads", "2", "--json", ref.prompt])
+        #expect(r.status == 0, "\(r.stderr)")
+        struct Out: Decodable { let prompt_tokens: [Int32]; let tokens: [Int32]; let text: String; let finish_reason: String }
+        let out = try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8))
+        #expect(out.prompt_tokens == ref.prompt_tokens)
+        // Either 6 tokens ("length") or an end-of-generation token earlier ("stop").
+        #expect((out.finish_reason == "length" && out.tokens.count == 6) || (out.finish_reason == "stop" && out.tokens.count <= 6))
+        #expect(!out.text.isEmpty)
+    }
+
+    @Test func tokenizeMatchesLlamaCpp() throws {
+        let model = try TestModels.path("smollm2-135m-instruct")
+        for ref in try Self.greedyReference().prefix(5) {
+            let r = try Self.run(["tokenize", "--model", model, "--json", ref.prompt])
+            #expect(r.status == 0)
+            struct Out: Decodable { let tokens: [Int32] }
+            #expect(try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8)).tokens == ref.prompt_tokens)
+        }
+        // Special-token text is the special token unless --no-parse-special.
+        let special = try Self.run(["tokenize", "--model", model, "--json", "<|im_start|>"])
+        #expect(special.stdout.contains("[1]"))
+        let plain = try Self.run(["tokenize", "--model", model, "--json", "--no-parse-special", "<|im_start|>"])
+        #expect(!plain.stdout.contains("[1]") && plain.status == 0)
+    }
+
+    @Test func perplexityJSONLastLine() throws {
+        let model = try TestModels.path("smollm2-135m-instruct")
+        let r = try Self.run(["perplexity", "--model", model, "--context", "128", "--chunks", "2", "--json", Self.fixture("ppl-text.txt")])
+        #expect(r.status == 0, "\(r.stderr)")
+        struct Out: Decodable { let ppl: Double; let tokens_scored: Int }
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let out = try JSONDecoder().decode(Out.self, from: Data(last.utf8))
+        #expect(out.tokens_scored == 2 * (128 - 1 - 64))
+        #expect(out.ppl > 1 && out.ppl < 200)
+    }
+
+    @Test func inspectDescribesTheModel() throws {
+        let model = try TestModels.path("gemma3-270m")
+        let r = try Self.run(["inspect", model])
+        #expect(r.status == 0)
+        for fragment in ["architecture:  gemma3", "layers:        18", "Q4_K", "Q6_K", "Q8_0", "window 512", "tokenizer:     llama"] {
+            #expect(r.stdout.contains(fragment), "missing \(fragment)")
+        }
+    }
+
+    @Test func badInputGivesClearErrors() throws {
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("pagewise-garbage-\(getpid()).gguf")
+        try Data("this is not a model at all, just some text padding it out".utf8).write(to: garbage)
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        let cases: [([String], String)] = [
+            (["generate", "--model", garbage.path, "hi"], "not a GGUF file"),
+            (["generate", "--model", try Self.fixture("unknown-arch.gguf"), "hi"], "architecture 'mamba' is not supported"),
+            (["generate", "--model", "no-such-model", "hi"], "neither a GGUF file nor a known model name"),
+            (["generate", "--model", "/nonexistent/x.gguf", "hi"], "no such file"),
+            (["generate", "--temperature", "-1", "hi"], "temperature must be ≥ 0"),
+            (["generate", "--top-p", "0", "hi"], "top_p"),
+            (["generate", "--threads", "0", "hi"], "--threads"),
+            (["generate", "--context", "8", String(repeating: "long prompt ", count: 20)], "but the context holds"),
+        ]
+        for (args, message) in cases {
+            let r = try Self.run(args)
+            #expect(r.status != 0, "\(args) should fail")
+            #expect(r.stderr.contains(message), "\(args): stderr was \(r.stderr)")
+            #expect(!r.stderr.contains("Fatal error"), "\(args) crashed")
+        }
+    }
+}
