@@ -44,29 +44,57 @@ struct TinyModelLogitsTests {
         return out
     }
 
-    // F32 weights: the only differences from llama.cpp are summation order and float rounding,
-    // a few ulps per dot product growing through the layers; 1e-3 of the logit scale bounds it
-    // with margin. Quantized weights: both engines quantize activations to 8 bits per block, but
-    // round differently (llama.cpp stores activation scales as F16), so logits move by up to ~1%
-    // of their scale; 2e-2 bounds that while still catching any wrong block layout or formula
-    // (those give errors of the order of the logits themselves).
-    @Test(arguments: [
-        ("llama-f32", Float(1e-3)), ("llama3-ropefreqs", 1e-3), ("qwen2", 1e-3), ("qwen3", 1e-3), ("gemma3", 1e-3),
-        ("llama-q8_0", 2e-2), ("llama-q4_0", 2e-2), ("llama-q4_1", 2e-2), ("llama-q5_0", 2e-2), ("gemma3-q8_0", 2e-2),
-    ])
-    func logitsMatchLlamaCpp(model name: String, relativeTolerance: Float) throws {
+    /// F32 weights: the only differences from llama.cpp are summation order and float rounding, a few
+    /// ulps per dot product growing through the layers; 1e-3 of the largest logit bounds that with margin
+    /// (a numpy float64 forward agrees with llama.cpp to 3.5e-6 on these models, 6e-4 for Gemma 3
+    /// whose GELU llama.cpp takes from an F16 table).
+    @Test(arguments: ["llama-f32", "llama3-ropefreqs", "qwen2", "qwen3", "gemma3"])
+    func floatModelLogitsMatchLlamaCpp(model name: String) throws {
         let (model, ref) = try Self.load(name)
         #expect(model.config.vocabSize == ref.n_vocab)
         let ours = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: 16)
         let scale = ref.logits.joined().map(abs).max() ?? 1
+        let (worst, _, sameArgmax) = Self.compare(ours, ref.logits)
+        #expect(worst <= 1e-3 * scale, "\(name): max |Δlogit| \(worst) vs scale \(scale)")
+        #expect(sameArgmax == ref.tokens.count)
+    }
+
+    struct Noise: Decodable { let max_abs: Float; let mean_abs: Float }
+
+    /// Quantized weights: both engines quantize activations to 8 bits per block before the integer
+    /// dot product, rounding slightly differently, and on 2-layer random models one flipped rounding
+    /// moves logits by ~1%. The yardstick is llama.cpp's own distance from an exact-float forward
+    /// over the same dequantized weights (scripts/tiny_float_reference.py,
+    /// activation-quant-noise.json): our distance from llama.cpp must stay within it, and our
+    /// distance from the exact-float reference within 1.5× llama.cpp's. A wrong block layout or
+    /// formula gives errors of the order of the logits themselves.
+    @Test(arguments: ["llama-q8_0", "llama-q4_0", "llama-q4_1", "llama-q5_0", "gemma3-q8_0"])
+    func quantizedModelLogitsMatchLlamaCpp(model name: String) throws {
+        let (model, ref) = try Self.load(name)
+        let exact = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Self.fixture("\(name).float-logits.json")))
+        let noise = try #require(try JSONDecoder().decode([String: Noise].self,
+                                                          from: Data(contentsOf: Self.fixture("activation-quant-noise.json")))[name])
+        let ours = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: 16)
+        let (worst, mean, sameArgmax) = Self.compare(ours, ref.logits)
+        #expect(worst <= noise.max_abs, "\(name): max |Δ| vs llama.cpp \(worst), llama.cpp vs float \(noise.max_abs)")
+        #expect(mean <= noise.mean_abs, "\(name): mean |Δ| vs llama.cpp \(mean), llama.cpp vs float \(noise.mean_abs)")
+        let (worstExact, meanExact, _) = Self.compare(ours, exact.logits)
+        #expect(worstExact <= 1.5 * noise.max_abs && meanExact <= 1.5 * noise.mean_abs,
+                "\(name): vs float reference max \(worstExact) mean \(meanExact)")
+        #expect(sameArgmax >= ref.tokens.count * 9 / 10)
+    }
+
+    /// (max |Δ|, mean |Δ|, positions with the same argmax).
+    static func compare(_ a: [[Float]], _ b: [[Float]]) -> (Float, Float, Int) {
         var worst: Float = 0
-        var sameArgmax = 0
-        for (a, b) in zip(ours, ref.logits) {
-            for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) }
-            if a.indices.max(by: { a[$0] < a[$1] }) == b.indices.max(by: { b[$0] < b[$1] }) { sameArgmax += 1 }
+        var sum: Double = 0
+        var n = 0
+        var same = 0
+        for (x, y) in zip(a, b) {
+            for (u, v) in zip(x, y) { worst = max(worst, abs(u - v)); sum += Double(abs(u - v)); n += 1 }
+            if x.indices.max(by: { x[$0] < x[$1] }) == y.indices.max(by: { y[$0] < y[$1] }) { same += 1 }
         }
-        #expect(worst <= relativeTolerance * scale, "\(name): max |Δlogit| \(worst) vs scale \(scale)")
-        #expect(sameArgmax >= ref.tokens.count - 1, "\(name): same argmax at \(sameArgmax)/\(ref.tokens.count)")
+        return (worst, Float(sum / Double(max(n, 1))), same)
     }
 
     /// A row's logits do not depend on how the sequence was chunked or on the block size:

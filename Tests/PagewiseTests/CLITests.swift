@@ -113,7 +113,7 @@ struct CLITests {
             (["generate", "--model", try Self.fixture("unknown-arch.gguf"), "hi"], "architecture 'mamba' is not supported"),
             (["generate", "--model", "no-such-model", "hi"], "neither a GGUF file nor a known model name"),
             (["generate", "--model", "/nonexistent/x.gguf", "hi"], "no such file"),
-            (["generate", "--temperature", "-1", "hi"], "temperature must be ≥ 0"),
+            (["generate", "--temperature=-1", "hi"], "temperature must be ≥ 0"),
             (["generate", "--top-p", "0", "hi"], "top_p"),
             (["generate", "--threads", "0", "hi"], "--threads"),
             (["generate", "--context", "8", String(repeating: "long prompt ", count: 20)], "but the context holds"),
