@@ -5,7 +5,12 @@ import Tokenization
 
 /// Why generation stopped.
 public enum FinishReason: String, Sendable, Codable {
-    case stop, length
+    /// An end-of-generation token (or the caller) stopped it.
+    case stop
+    /// `maxTokens` or the context length was reached.
+    case length
+    /// The request was cancelled.
+    case abort
 }
 
 /// Errors about a request (as opposed to the model file).
@@ -13,12 +18,16 @@ public enum RequestError: Error, CustomStringConvertible, Sendable {
     case promptTooLong(tokens: Int, limit: Int)
     case emptyPrompt
     case kvPoolExhausted(needed: Int, available: Int)
+    case neverFits(tokens: Int, poolTokens: Int)
+    case invalidRequest(String)
 
     public var description: String {
         switch self {
         case let .promptTooLong(t, l): return "the prompt has \(t) tokens but the context holds \(l); shorten it or raise --context"
         case .emptyPrompt: return "the prompt is empty (and the model adds no BOS token); give at least one token"
         case let .kvPoolExhausted(n, a): return "the KV cache needs \(n) blocks but only \(a) are free; raise --context or lower concurrency"
+        case let .neverFits(t, p): return "the request needs \(t) tokens of KV cache but the whole pool holds \(p); raise --kv-cache-memory"
+        case let .invalidRequest(m): return "invalid request: \(m)"
         }
     }
 }

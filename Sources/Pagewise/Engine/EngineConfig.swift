@@ -1,0 +1,58 @@
+/// How an engine is set up: the model, the KV pool and the scheduler's limits (vLLM's names).
+public struct EngineConfig: Sendable {
+    /// Path of the GGUF file.
+    public var modelPath: String
+    /// Kernel worker threads.
+    public var threads: Int
+    /// Tokens per KV page (1–128).
+    public var blockSize = 16
+    /// Token budget of one step (prefill chunks + decode tokens).
+    public var maxNumBatchedTokens = 512
+    /// Most sequences running at once.
+    public var maxNumSeqs = 64
+    /// Longest sequence (prompt + output); default min(model context, 4096).
+    public var maxModelLen: Int?
+    public var enablePrefixCaching = true
+    public var schedulingPolicy = SchedulingPolicy.fcfs
+    /// KV pool size in bytes; if nil, `memoryFraction` of available memory is used.
+    public var kvCacheMemory: Int?
+    /// Share of available RAM (after weights) for the KV pool when `kvCacheMemory` is nil.
+    public var memoryFraction = 0.5
+    /// Exact number of KV blocks (overrides the two above; for tests and experiments).
+    public var numBlocks: Int?
+
+    public init(modelPath: String, threads: Int) {
+        self.modelPath = modelPath
+        self.threads = threads
+    }
+
+    func validate() throws {
+        func bad(_ m: String) -> RequestError { .invalidRequest(m) }
+        guard (1 ... 128).contains(blockSize) else { throw bad("block size must be 1–128, got \(blockSize)") }
+        guard maxNumBatchedTokens >= 1 else { throw bad("max-num-batched-tokens must be ≥ 1") }
+        guard maxNumSeqs >= 1 else { throw bad("max-num-seqs must be ≥ 1") }
+        guard threads >= 1 else { throw bad("threads must be ≥ 1") }
+        if let m = maxModelLen, m < 2 { throw bad("max-model-len must be ≥ 2") }
+        if let n = numBlocks, n < 1 { throw bad("num-blocks must be ≥ 1") }
+        guard memoryFraction > 0, memoryFraction <= 1 else { throw bad("memory fraction must be in (0, 1]") }
+    }
+}
+
+/// Counters of an engine, as a snapshot.
+public struct EngineStats: Sendable, Codable {
+    public var steps = 0
+    /// Tokens run through the model (prefill + decode), excluding prefix-cache hits.
+    public var computedTokens = 0
+    public var generatedTokens = 0
+    public var preemptions = 0
+    public var prefixQueryTokens = 0
+    public var prefixHitTokens = 0
+    public var numBlocks = 0
+    public var freeBlocks = 0
+    public var running = 0
+    public var waiting = 0
+    /// Unfilled slots in the last blocks of running sequences, over allocated slots.
+    public var kvWasteFraction = 0.0
+    /// Blocks in use over all blocks.
+    public var kvUtilization = 0.0
+}

@@ -1,0 +1,198 @@
+import Foundation
+import GGUF
+import Kernels
+import Logging
+import Models
+import Tokenization
+
+/// The engine core: one model, one paged KV pool, a scheduler, and the step loop that runs every
+/// scheduled token of every sequence in one forward pass. Not thread-safe: `AsyncEngine` drives it
+/// from its own thread; offline users call `step()` themselves.
+public final class LLMEngine {
+    public let config: EngineConfig
+    public let model: TransformerModel
+    public let tokenizer: Tokenizer
+    public let cache: KVCacheStorage
+    public let blocks: BlockManager
+    /// Longest sequence (prompt + output) a request may reach.
+    public let maxModelLen: Int
+    let scheduler: Scheduler
+    private var arrivals = 0
+    private var stats = EngineStats()
+    private let logger = Logger(label: "pagewise.engine")
+
+    public init(config: EngineConfig) throws {
+        try config.validate()
+        self.config = config
+        let file = try GGUFFile(path: config.modelPath)
+        model = try TransformerModel(file: file, pool: ThreadPool(threadCount: config.threads))
+        tokenizer = try Tokenizer(gguf: file)
+        let c = model.config
+        let maxLen = min(config.maxModelLen ?? min(c.contextLength, 4096), c.contextLength)
+        let perBlock = KVCacheStorage.bytesPerToken(c) * config.blockSize
+        let numBlocks: Int
+        if let n = config.numBlocks {
+            numBlocks = n
+        } else {
+            let budget = config.kvCacheMemory ?? Int(Double(LLMEngine.availableMemoryBytes()) * config.memoryFraction)
+            numBlocks = max(1, budget / perBlock)
+        }
+        maxModelLen = min(maxLen, numBlocks * config.blockSize)
+        cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: config.blockSize)
+        blocks = BlockManager(numBlocks: numBlocks, blockSize: config.blockSize, prefixCaching: config.enablePrefixCaching)
+        scheduler = Scheduler(blocks: blocks, maxNumBatchedTokens: config.maxNumBatchedTokens,
+                              maxNumSeqs: config.maxNumSeqs, policy: config.schedulingPolicy)
+        logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens = \(numBlocks * config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB; max model len \(maxModelLen)")
+    }
+
+    /// MemAvailable from /proc/meminfo (or a conservative 1 GiB if unreadable).
+    static func availableMemoryBytes() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 1 << 30 }
+        for line in s.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
+        }
+        return 1 << 30
+    }
+
+    /// Whether any request is waiting or running.
+    public var hasUnfinishedRequests: Bool { scheduler.hasWork }
+
+    /// Queues a request. `n` > 1 generates that many sequences that share the prompt's blocks.
+    /// Throws at once for a request that can never run (empty, longer than the context or the pool,
+    /// impossible parameters).
+    public func addRequest(id: String, prompt: [Int32], params: SamplingParams, n: Int = 1, priority: Int = 0,
+                           sink: @escaping OutputSink) throws {
+        try params.validate()
+        guard n >= 1, n <= 128 else { throw RequestError.invalidRequest("n must be 1–128, got \(n)") }
+        guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
+        guard prompt.count < maxModelLen else { throw RequestError.promptTooLong(tokens: prompt.count, limit: maxModelLen - 1) }
+        guard blocks.blocksNeeded(tokens: prompt.count + 1) <= blocks.numBlocks else {
+            throw RequestError.neverFits(tokens: prompt.count + 1, poolTokens: blocks.numBlocks * blocks.blockSize)
+        }
+        for t in prompt where t < 0 || Int(t) >= model.config.vocabSize {
+            throw ModelError.tokenOutOfRange(token: t, vocabSize: model.config.vocabSize)
+        }
+        arrivals += 1
+        let seq = Sequence(requestId: id, index: 0, arrival: arrivals, priority: priority, params: params, prompt: prompt,
+                           tokenizer: tokenizer, forks: n - 1, emit: sink)
+        scheduler.add(seq)
+    }
+
+    /// Stops every sequence of a request and frees its blocks (takes effect before the next step).
+    public func abort(id: String) {
+        for seq in scheduler.sequences(of: id) {
+            scheduler.finish(seq)
+            seq.emit(.success(output(seq, newTokens: [], text: seq.detokenizer.flush(), reason: .abort)))
+        }
+    }
+
+    private func output(_ seq: Sequence, newTokens: [Int32], text: String, reason: FinishReason?) -> RequestOutput {
+        RequestOutput(requestId: seq.requestId, index: seq.index, newTokens: newTokens, text: text,
+                      finished: reason != nil, finishReason: reason, promptTokenCount: seq.promptCount,
+                      cachedPromptTokenCount: seq.cachedPromptTokens)
+    }
+
+    /// Runs one scheduler step: schedule, one forward pass, sample, stream outputs.
+    /// Returns false when there was nothing to run.
+    @discardableResult
+    public func step() -> Bool {
+        let batch = scheduler.schedule()
+        guard !batch.isEmpty else { return false }
+        for (src, dst) in batch.copies { cache.copyBlock(from: Int(src), to: Int(dst)) }
+        var fb = ForwardBatch()
+        var samples: [Bool] = []
+        for e in batch.entries {
+            let s = e.seq
+            let completes = s.numComputed + e.numNew == s.numTokens
+            fb.append(tokens: s.tokens[s.numComputed ..< s.numComputed + e.numNew], startPosition: s.numComputed,
+                      blockTable: s.blockTable, wantLogits: completes ? .last : .none)
+            samples.append(completes)
+        }
+        let logits: UnsafeBufferPointer<Float>
+        do {
+            logits = try model.forward(fb, cache: cache)
+        } catch {
+            // Should not happen for validated requests; fail this batch's requests, keep the engine alive.
+            logger.error("forward pass failed: \(error)")
+            for e in batch.entries {
+                scheduler.finish(e.seq)
+                e.seq.emit(.failure(error))
+            }
+            return true
+        }
+        stats.steps += 1
+        stats.computedTokens += fb.tokens.count
+        let vocab = model.config.vocabSize
+        var row = 0
+        for (k, e) in batch.entries.enumerated() {
+            let s = e.seq
+            s.numComputed += e.numNew
+            blocks.cacheFullBlocks(s.blockTable, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
+            guard samples[k] else { continue }
+            let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
+            row += 1
+            if s.forksPending > 0 { fork(s, logits: rowLogits) }
+            let token = s.sampler.sample(rowLogits)
+            append(token, to: s)
+        }
+        return true
+    }
+
+    /// n > 1: after the prompt, the other sequences split off, sharing every block by reference.
+    private func fork(_ parent: Sequence, logits: UnsafeBufferPointer<Float>) {
+        let count = parent.forksPending
+        parent.forksPending = 0
+        for i in 1 ... count {
+            var params = parent.params
+            if let seed = params.seed { params.seed = seed &+ UInt64(i) }
+            let child = Sequence(requestId: parent.requestId, index: i, arrival: parent.arrival, priority: parent.priority,
+                                 params: params, prompt: Array(parent.tokens[..<parent.promptCount]),
+                                 tokenizer: tokenizer, forks: 0, emit: parent.emit)
+            child.tokens = parent.tokens
+            child.numComputed = parent.numComputed
+            child.blockHashes = parent.blockHashes
+            child.blockTable = blocks.fork(parent.blockTable)
+            child.cachedPromptTokens = parent.cachedPromptTokens
+            scheduler.addRunning(child)
+            append(child.sampler.sample(logits), to: child)
+        }
+    }
+
+    private func append(_ token: Int32, to s: Sequence) {
+        s.tokens.append(token)
+        stats.generatedTokens += 1
+        var reason: FinishReason?
+        if s.params.stopAtEndOfGeneration && tokenizer.isEndOfGeneration(token) {
+            reason = .stop
+        } else if s.outputCount >= s.params.maxTokens || s.numTokens >= maxModelLen {
+            reason = .length
+        }
+        var text = s.detokenizer.add(token)
+        if reason != nil {
+            text += s.detokenizer.flush()
+            scheduler.finish(s)
+        }
+        s.emit(.success(output(s, newTokens: [token], text: text, reason: reason)))
+    }
+
+    /// A snapshot of the counters.
+    public func statistics() -> EngineStats {
+        var st = stats
+        st.preemptions = scheduler.preemptions
+        st.prefixQueryTokens = blocks.prefixQueryTokens
+        st.prefixHitTokens = blocks.prefixHitTokens
+        st.numBlocks = blocks.numBlocks
+        st.freeBlocks = blocks.freeBlockCount
+        st.running = scheduler.running.count
+        st.waiting = scheduler.waiting.count
+        let slots = scheduler.running.reduce(0) { $0 + $1.blockTable.count } * blocks.blockSize
+        let used = scheduler.running.reduce(0) { $0 + min($1.numComputed, $1.blockTable.count * blocks.blockSize) }
+        st.kvWasteFraction = slots == 0 ? 0 : Double(slots - used) / Double(slots)
+        st.kvUtilization = Double(blocks.numBlocks - blocks.freeBlockCount) / Double(blocks.numBlocks)
+        return st
+    }
+
+    /// Block tables of every live sequence (for invariant checks).
+    public func liveBlockTables() -> [[Int32]] { (scheduler.running + scheduler.waiting).map(\.blockTable) }
+}
