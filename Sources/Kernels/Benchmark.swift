@@ -8,16 +8,20 @@ public struct KernelBenchmarkResult: Sendable, CustomStringConvertible {
     public let cols: Int
     public let nTokens: Int
     public let threads: Int
-    /// Seconds per matmul call.
+    /// Seconds per matmul call: the 10th percentile of per-call times (robust to other load
+    /// on a shared machine; see `medianSeconds`).
     public let secondsPerCall: Double
+    /// Median seconds per call.
+    public let medianSeconds: Double
     /// Weight bytes streamed per second.
     public var gigabytesPerSecond: Double { Double(type.rowBytes(cols) * rows) / secondsPerCall / 1e9 }
     /// 2*rows*cols*nTokens per second.
     public var gflops: Double { 2 * Double(rows) * Double(cols) * Double(nTokens) / secondsPerCall / 1e9 }
 
     public var description: String {
-        String(format: "%@ %dx%d tokens=%d threads=%d: %.1f us/call, %.2f GB/s, %.1f GFLOP/s",
-               "\(type)", rows, cols, nTokens, threads, secondsPerCall * 1e6, gigabytesPerSecond, gflops)
+        String(format: "%@ %dx%d tokens=%d threads=%d: %.1f us/call (median %.1f), %.2f GB/s, %.1f GFLOP/s",
+               "\(type)", rows, cols, nTokens, threads, secondsPerCall * 1e6, medianSeconds * 1e6,
+               gigabytesPerSecond, gflops)
     }
 }
 
@@ -72,18 +76,13 @@ public func benchmarkMatVec(type: QuantType, rows: Int, cols: Int, nTokens: Int 
     let mats = (0..<copies).map { WeightMatrix(data: buf + $0 * matBytes, type: type, rows: rows, cols: cols) }
     // warm up
     for m in mats.prefix(4) { matmul(m, x, ldx: cols, nTokens: nTokens, y, ldy: rows, pool: pool, scratch: scratch) }
-    var calls = 0
-    let start = DispatchTime.now().uptimeNanoseconds
-    var elapsed = 0.0
-    repeat {
-        for m in mats {
-            matmul(m, x, ldx: cols, nTokens: nTokens, y, ldy: rows, pool: pool, scratch: scratch)
-            calls += 1
-        }
-        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    } while elapsed < minDuration
+    var i = 0
+    let times = timeCalls(minDuration: minDuration) {
+        matmul(mats[i], x, ldx: cols, nTokens: nTokens, y, ldy: rows, pool: pool, scratch: scratch)
+        i = (i + 1) % mats.count
+    }
     return KernelBenchmarkResult(type: type, rows: rows, cols: cols, nTokens: nTokens, threads: threads,
-                                 secondsPerCall: elapsed / Double(calls))
+                                 secondsPerCall: times.p10, medianSeconds: times.median)
 }
 
 /// Times `matmul` on a given matrix (e.g. a tensor of a loaded model).
@@ -95,14 +94,24 @@ public func benchmarkMatMul(_ w: WeightMatrix, nTokens: Int, pool: ThreadPool, m
     defer { y.deallocate() }
     let scratch = MatMulScratch()
     matmul(w, x, ldx: w.cols, nTokens: nTokens, y, ldy: w.rows, pool: pool, scratch: scratch)
-    var calls = 0
-    let start = DispatchTime.now().uptimeNanoseconds
-    var elapsed = 0.0
-    repeat {
+    let times = timeCalls(minDuration: minDuration) {
         matmul(w, x, ldx: w.cols, nTokens: nTokens, y, ldy: w.rows, pool: pool, scratch: scratch)
-        calls += 1
-        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    } while elapsed < minDuration
+    }
     return KernelBenchmarkResult(type: w.type, rows: w.rows, cols: w.cols, nTokens: nTokens, threads: pool.threadCount,
-                                 secondsPerCall: elapsed / Double(calls))
+                                 secondsPerCall: times.p10, medianSeconds: times.median)
+}
+
+/// Times single calls of `body` until `minDuration` has passed; returns percentiles in seconds.
+func timeCalls(minDuration: Double, _ body: () -> Void) -> (p10: Double, median: Double) {
+    var samples: [Double] = []
+    let start = DispatchTime.now().uptimeNanoseconds
+    var last = start
+    repeat {
+        body()
+        let now = DispatchTime.now().uptimeNanoseconds
+        samples.append(Double(now - last) / 1e9)
+        last = now
+    } while Double(last - start) / 1e9 < minDuration || samples.count < 5
+    samples.sort()
+    return (samples[samples.count / 10], samples[samples.count / 2])
 }
