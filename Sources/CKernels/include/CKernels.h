@@ -84,6 +84,10 @@ void ck_pool_run(ck_pool *pool, long n, ck_task_fn fn, void *ctx);
 void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,
                         const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                         int nHeads, int kvHeads, int headDim, float scale, float *out);
+/// Same, computing only query heads [h0, h1).
+void ck_paged_attention_heads(int isa, const float *q, const float *kCache, const float *vCache,
+                              const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                              int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
 
 #ifdef __cplusplus
 }
