@@ -26,21 +26,36 @@ private func close(_ a: Float, _ b: Double, rel: Double = 1e-5, abs absTol: Doub
 
     @Test func activations() {
         var rng = TestRNG(seed: 2)
-        let n = 50
-        let g = rng.floats(n, scale: 6), u = rng.floats(n, scale: 2)
-        var a = [Float](repeating: 0, count: n), b = a, c = a, d = a
-        silu(g, count: n, out: &a)
-        geluTanh(g, count: n, out: &b)
-        siluMul(gate: g, up: u, count: n, out: &c)
-        geluTanhMul(gate: g, up: u, count: n, out: &d)
-        for i in 0..<n {
-            let x = Double(g[i])
-            let si = x / (1 + exp(-x))
-            let ge = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
-            #expect(close(a[i], si, rel: 1e-5, abs: 1e-6))
-            #expect(close(b[i], ge, rel: 1e-5, abs: 1e-6))
-            #expect(close(c[i], si * Double(u[i]), rel: 1e-5, abs: 1e-6))
-            #expect(close(d[i], ge * Double(u[i]), rel: 1e-5, abs: 1e-6))
+        let n = 53
+        var g = rng.floats(n, scale: 6)
+        g[0] = -30; g[1] = 30; g[2] = 0; g[3] = -90; g[4] = 95
+        let u = rng.floats(n, scale: 2)
+        // the SIMD level in use, then the portable one (process-wide switch; every level is accurate)
+        for portable in [false, true] {
+            if portable { KernelDispatch.forcePortable = true }
+            defer { if portable { KernelDispatch.forcePortable = false } }
+            var a = [Float](repeating: 0, count: n), b = a, c = a, d = a
+            silu(g, count: n, out: &a)
+            geluTanh(g, count: n, out: &b)
+            siluMul(gate: g, up: u, count: n, out: &c)
+            geluTanhMul(gate: g, up: u, count: n, out: &d)
+            for i in 0..<n {
+                let x = Double(g[i])
+                let si = x / (1 + exp(-x))
+                let ge = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+                #expect(close(a[i], si, rel: 2e-6, abs: 1e-30), "silu(\(x)) portable=\(portable)")
+                #expect(close(b[i], ge, rel: 2e-6, abs: 1e-30), "gelu(\(x)) portable=\(portable)")
+                #expect(close(c[i], si * Double(u[i]), rel: 3e-6, abs: 1e-30))
+                #expect(close(d[i], ge * Double(u[i]), rel: 3e-6, abs: 1e-30))
+            }
+            var sm = rng.floats(77, scale: 20)
+            sm[5] = -.infinity
+            let ref = sm.map { Double($0) }
+            let m = ref.max()!
+            let e = ref.map { exp($0 - m) }
+            let s = e.reduce(0, +)
+            softmax(&sm, count: sm.count)
+            for i in 0..<sm.count { #expect(close(sm[i], e[i] / s, rel: 1e-5, abs: 1e-30)) }
         }
     }
 

@@ -89,6 +89,12 @@ void ck_paged_attention_heads(int isa, const float *q, const float *kCache, cons
                               const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                               int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
 
+/// Element-wise activation: kind 0 = SiLU, 1 = GELU (tanh approximation); out = act(x) * up
+/// (up may be NULL). out may alias x or up.
+void ck_activation(int isa, int kind, const float *x, const float *up, int n, float *out);
+/// In-place softmax.
+void ck_softmax(int isa, float *x, int n);
+
 #ifdef __cplusplus
 }
 #endif
