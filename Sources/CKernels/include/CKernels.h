@@ -53,10 +53,10 @@ typedef struct {
     size_t bStride;
 } ck_act;
 
-/// Quantize one token's activations to 8-bit blocks of 32 (Q8_0-like, plus block sums).
-void ck_quantize_act32(const float *x, int cols, int8_t *q, float *d, float *s);
+/// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums).
+void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s);
 /// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
-void ck_quantize_act256(const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
+void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
 
 /// Whether `type` has an integer dot product kernel (activations quantized as 32-blocks or 256-blocks).
 int ck_type_act_block(int type);
