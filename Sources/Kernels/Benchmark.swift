@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 
 // Measured on the development machine (AMD EPYC, 2 cores, AVX-512 VNNI), per-call p10, weights
 // streamed from DRAM (256 MiB working set) unless noted:
@@ -27,9 +26,12 @@ public struct KernelBenchmarkResult: Sendable, CustomStringConvertible {
     public var gflops: Double { 2 * Double(rows) * Double(cols) * Double(nTokens) / secondsPerCall / 1e9 }
 
     public var description: String {
-        String(format: "%@ %dx%d tokens=%d threads=%d: %.1f us/call (median %.1f), %.2f GB/s, %.1f GFLOP/s",
-               "\(type)", rows, cols, nTokens, threads, secondsPerCall * 1e6, medianSeconds * 1e6,
-               gigabytesPerSecond, gflops)
+        func f(_ v: Double, _ digits: Int) -> String {
+            let p = Double([1, 10, 100, 1000][digits])
+            return "\((v * p).rounded() / p)"
+        }
+        return "\(type) \(rows)x\(cols) tokens=\(nTokens) threads=\(threads): \(f(secondsPerCall * 1e6, 1)) us/call "
+            + "(median \(f(medianSeconds * 1e6, 1))), \(f(gigabytesPerSecond, 2)) GB/s, \(f(gflops, 1)) GFLOP/s"
     }
 }
 
@@ -112,11 +114,11 @@ public func benchmarkMatMul(_ w: WeightMatrix, nTokens: Int, pool: ThreadPool, m
 /// Times single calls of `body` until `minDuration` has passed; returns percentiles in seconds.
 func timeCalls(minDuration: Double, _ body: () -> Void) -> (p10: Double, median: Double) {
     var samples: [Double] = []
-    let start = DispatchTime.now().uptimeNanoseconds
+    let start = ck_now_ns()
     var last = start
     repeat {
         body()
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = ck_now_ns()
         samples.append(Double(now - last) / 1e9)
         last = now
     } while Double(last - start) / 1e9 < minDuration || samples.count < 5

@@ -28,6 +28,8 @@ int ck_detect_isa(void);
 /// Level used by the dispatcher: the detected one, lowered by an override (-1 = none).
 int ck_active_isa(void);
 void ck_set_isa_override(int level);
+/// Monotonic clock in nanoseconds (for benchmarks).
+uint64_t ck_now_ns(void);
 int ck_get_isa_override(void);
 
 /// Elements / bytes per block of a ggml type (0 when unknown).
