@@ -13,7 +13,7 @@ CK_AI int ck_round127(float v) {
     return i;
 }
 
-void ck_quantize_act32(const float *x, int cols, int8_t *q, float *d, float *s) {
+static void act32_portable(const float *x, int cols, int8_t *q, float *d, float *s) {
     int nb = cols / 32;
     for (int b = 0; b < nb; b++) {
         const float *xb = x + 32 * b;
@@ -24,6 +24,7 @@ void ck_quantize_act32(const float *x, int cols, int8_t *q, float *d, float *s) 
         }
         float dd = amax / 127.0f;
         float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+        if (!(id <= 3.0e38f)) id = 0.0f; /* denormal scale: quantize to zeros */
         int sum = 0;
         for (int i = 0; i < 32; i++) {
             int v = ck_round127(xb[i] * id);
@@ -35,7 +36,7 @@ void ck_quantize_act32(const float *x, int cols, int8_t *q, float *d, float *s) 
     }
 }
 
-void ck_quantize_act256(const float *x, int cols, int8_t *q, float *d, int16_t *bsums) {
+static void act256_portable(const float *x, int cols, int8_t *q, float *d, int16_t *bsums) {
     int nb = cols / 256;
     for (int b = 0; b < nb; b++) {
         const float *xb = x + 256 * b;
@@ -46,6 +47,7 @@ void ck_quantize_act256(const float *x, int cols, int8_t *q, float *d, int16_t *
         }
         float dd = amax / 127.0f;
         float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+        if (!(id <= 3.0e38f)) id = 0.0f; /* denormal scale: quantize to zeros */
         for (int g = 0; g < 16; g++) {
             int sum = 0;
             for (int i = 0; i < 16; i++) {
@@ -57,6 +59,78 @@ void ck_quantize_act256(const float *x, int cols, int8_t *q, float *d, int16_t *
         }
         d[b] = dd;
     }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define T512Q __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+
+/* 16 values -> int32 lanes rounded exactly as ck_round127 */
+CK_AI T512Q __m512i q16(__m512 x, __m512 id) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 r = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, id), magic), magic);
+    __m512i i = _mm512_cvttps_epi32(r);
+    i = _mm512_min_epi32(i, _mm512_set1_epi32(127));
+    return _mm512_max_epi32(i, _mm512_set1_epi32(-127));
+}
+
+CK_AI T512Q float amax_n(const float *x, int n16) {
+    __m512 m = _mm512_setzero_ps();
+    for (int k = 0; k < n16; k++) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * k)));
+    return _mm512_reduce_max_ps(m);
+}
+
+static T512Q void act32_avx512(const float *x, int cols, int8_t *q, float *d, float *s) {
+    int nb = cols / 32;
+    for (int b = 0; b < nb; b++) {
+        const float *xb = x + 32 * b;
+        float amax = amax_n(xb, 2);
+        float dd = amax / 127.0f;
+        float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+        if (!(id <= 3.0e38f)) id = 0.0f; /* denormal scale: quantize to zeros */
+        __m512 idv = _mm512_set1_ps(id);
+        __m512i i0 = q16(_mm512_loadu_ps(xb), idv), i1 = q16(_mm512_loadu_ps(xb + 16), idv);
+        _mm_storeu_si128((__m128i *)(q + 32 * b), _mm512_cvtepi32_epi8(i0));
+        _mm_storeu_si128((__m128i *)(q + 32 * b + 16), _mm512_cvtepi32_epi8(i1));
+        int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+        d[b] = dd;
+        s[b] = dd * (float)sum;
+    }
+}
+
+static T512Q void act256_avx512(const float *x, int cols, int8_t *q, float *d, int16_t *bsums) {
+    int nb = cols / 256;
+    for (int b = 0; b < nb; b++) {
+        const float *xb = x + 256 * b;
+        float amax = amax_n(xb, 16);
+        float dd = amax / 127.0f;
+        float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+        if (!(id <= 3.0e38f)) id = 0.0f; /* denormal scale: quantize to zeros */
+        __m512 idv = _mm512_set1_ps(id);
+        for (int g = 0; g < 16; g++) {
+            __m512i i0 = q16(_mm512_loadu_ps(xb + 16 * g), idv);
+            _mm_storeu_si128((__m128i *)(q + 256 * b + 16 * g), _mm512_cvtepi32_epi8(i0));
+            bsums[16 * b + g] = (int16_t)_mm512_reduce_add_epi32(i0);
+        }
+        d[b] = dd;
+    }
+}
+#endif
+
+void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s) {
+#if defined(__x86_64__)
+    if (isa >= CK_ISA_AVX512) { act32_avx512(x, cols, q, d, s); return; }
+#endif
+    (void)isa;
+    act32_portable(x, cols, q, d, s);
+}
+
+void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums) {
+#if defined(__x86_64__)
+    if (isa >= CK_ISA_AVX512) { act256_avx512(x, cols, q, d, bsums); return; }
+#endif
+    (void)isa;
+    act256_portable(x, cols, q, d, bsums);
 }
 
 int ck_type_act_block(int type) {

@@ -60,6 +60,21 @@ CK_AI float ck_tree16(const float *a) {
     return s2[0] + s2[1];
 }
 
+/// Block bytes, inlinable (kernels need it as a compile-time constant).
+CK_AI int ck_bbytes(int type) {
+    switch (type) {
+    case CK_Q4_0: return 18;
+    case CK_Q4_1: return 20;
+    case CK_Q5_0: return 22;
+    case CK_Q5_1: return 24;
+    case CK_Q8_0: return 34;
+    case CK_Q4_K: return 144;
+    case CK_Q5_K: return 176;
+    case CK_Q6_K: return 210;
+    default: return ck_block_bytes(type);
+    }
+}
+
 /// Q4_K / Q5_K 6-bit scale and min j (0..7) from the 12 packed bytes.
 CK_AI void ck_scale_min_k4(int j, const uint8_t *q, int *sc, int *mn) {
     if (j < 4) {

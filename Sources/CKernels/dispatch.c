@@ -1,6 +1,7 @@
 // Run-time selection of the per-ISA kernels.
 #pragma clang fp contract(off)
 #include <stdatomic.h>
+#include <time.h>
 #include "ck_internal.h"
 
 static _Atomic int g_isa_override = -1;
@@ -61,3 +62,9 @@ int ck_active_isa(void) {
 
 void ck_set_isa_override(int level) { atomic_store(&g_isa_override, level); }
 int ck_get_isa_override(void) { return atomic_load(&g_isa_override); }
+
+uint64_t ck_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

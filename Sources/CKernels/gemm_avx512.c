@@ -41,17 +41,13 @@ AI512 __m256i nib1(const uint8_t *p) {
 AI512 int is_signed_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0 || type == CK_Q6_K; }
 AI512 int has_min32(int type) { return type == CK_Q4_1 || type == CK_Q5_1; }
 
-/* Load a block pair (b, b+1): raw weight bytes in activation order (signed for signed types),
-   scales and mins. */
-AI512 __m512i load2(int type, const uint8_t *b0, float *d0, float *d1, float *m0, float *m1) {
-    const uint8_t *b1 = b0 + ck_block_bytes(type);
-    *m0 = 0.0f; *m1 = 0.0f;
-    *d0 = f16x(b0); *d1 = f16x(b1);
+/* Load a block pair (b, b+1): weight bytes in activation order (signed for signed types). */
+AI512 __m512i load2(int type, const uint8_t *b0) {
+    const uint8_t *b1 = b0 + ck_bbytes(type);
     switch (type) {
     case CK_Q4_0:
         return _mm512_sub_epi8(nib2(b0 + 2, b1 + 2), _mm512_set1_epi8(8));
     case CK_Q4_1:
-        *m0 = f16x(b0 + 2); *m1 = f16x(b1 + 2);
         return nib2(b0 + 4, b1 + 4);
     case CK_Q5_0: {
         __mmask64 h = (__mmask64)ck_rd32(b0 + 2) | ((__mmask64)ck_rd32(b1 + 2) << 32);
@@ -59,7 +55,6 @@ AI512 __m512i load2(int type, const uint8_t *b0, float *d0, float *d1, float *m0
         return _mm512_sub_epi8(v, _mm512_set1_epi8(16));
     }
     case CK_Q5_1: {
-        *m0 = f16x(b0 + 2); *m1 = f16x(b1 + 2);
         __mmask64 h = (__mmask64)ck_rd32(b0 + 4) | ((__mmask64)ck_rd32(b1 + 4) << 32);
         return _mm512_or_si512(nib2(b0 + 8, b1 + 8), _mm512_maskz_mov_epi8(h, _mm512_set1_epi8(0x10)));
     }
@@ -69,83 +64,95 @@ AI512 __m512i load2(int type, const uint8_t *b0, float *d0, float *d1, float *m0
     }
 }
 
-AI512 __m256i load1(int type, const uint8_t *b0, float *d0, float *m0) {
-    *m0 = 0.0f;
-    *d0 = f16x(b0);
+/* [d0, m0, d1, m1] of a block pair (m lanes are meaningless for formats without a min). */
+AI512 __m128 load_dm2(int type, const uint8_t *b0) {
+    const uint8_t *b1 = b0 + ck_bbytes(type);
+    __m128i v = _mm_insert_epi32(_mm_cvtsi32_si128((int)ck_rd32(b0)), (int)ck_rd32(b1), 1);
+    return _mm_cvtph_ps(v);
+}
+
+AI512 __m256i load1(int type, const uint8_t *b0) {
     switch (type) {
     case CK_Q4_0:
         return _mm256_sub_epi8(nib1(b0 + 2), _mm256_set1_epi8(8));
     case CK_Q4_1:
-        *m0 = f16x(b0 + 2);
         return nib1(b0 + 4);
     case CK_Q5_0: {
         __m256i v = _mm256_or_si256(nib1(b0 + 6), _mm256_maskz_mov_epi8((__mmask32)ck_rd32(b0 + 2), _mm256_set1_epi8(0x10)));
         return _mm256_sub_epi8(v, _mm256_set1_epi8(16));
     }
-    case CK_Q5_1: {
-        *m0 = f16x(b0 + 2);
+    case CK_Q5_1:
         return _mm256_or_si256(nib1(b0 + 8), _mm256_maskz_mov_epi8((__mmask32)ck_rd32(b0 + 4), _mm256_set1_epi8(0x10)));
-    }
     default:
         return _mm256_loadu_si256((const __m256i *)(b0 + 2));
     }
 }
 
+AI512 __m512 ld2f(const float *p) { return _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *)p))); }
+
 /* R x T tile for 32-element block formats. */
 AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
                   const ck_act *a, int t, float *y, size_t ldy, int r) {
     const int sgn = is_signed_type(type), hm = has_min32(type);
-    const int bb = ck_block_bytes(type);
+    const int bb = ck_bbytes(type);
     __m512 acc[4][4];
-    float macc[4][4];
     const int8_t *aq[4];
     const float *ad[4], *as[4];
     for (int j = 0; j < T; j++) {
         aq[j] = a->q + (size_t)(t + j) * a->qStride;
         ad[j] = a->d + (size_t)(t + j) * a->dStride;
         as[j] = a->s + (size_t)(t + j) * a->dStride;
-        for (int i = 0; i < R; i++) { acc[i][j] = _mm512_setzero_ps(); macc[i][j] = 0.0f; }
+        for (int i = 0; i < R; i++) acc[i][j] = _mm512_setzero_ps();
     }
     const uint8_t *rowp[4];
     for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
     const __m512i zero = _mm512_setzero_si512();
+    const __m512i idx01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i idxD = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i idxM = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    /* Rows of a task are contiguous, so the stream runs tile after tile: prefetch the same
+       position two 4-row tiles ahead (short rows defeat the hardware stream prefetcher). */
+    const size_t pfd = 8 * rb;
     int b = 0;
     for (; b + 1 < nb; b += 2) {
         __m512i wv[4];
         __mmask64 wm[4];
-        __m512 dwv[4];
-        float m0[4], m1[4];
+        __m512 dwv[4], mwv[4];
+        for (int i = 0; i < R; i++) _mm_prefetch((const char *)(rowp[i] + (size_t)b * bb + pfd), _MM_HINT_T0);
         for (int i = 0; i < R; i++) {
-            float d0, d1;
-            __m512i v = load2(type, rowp[i] + (size_t)b * bb, &d0, &d1, &m0[i], &m1[i]);
+            const uint8_t *blk = rowp[i] + (size_t)b * bb;
+            __m512i v = load2(type, blk);
             if (sgn) { wm[i] = _mm512_movepi8_mask(v); v = _mm512_abs_epi8(v); }
             wv[i] = v;
-            dwv[i] = bc2(d0, d1);
+            __m512 dm = _mm512_castps128_ps512(load_dm2(type, blk));
+            dwv[i] = _mm512_permutexvar_ps(idxD, dm);
+            if (hm) mwv[i] = _mm512_permutexvar_ps(idxM, dm);
         }
         for (int j = 0; j < T; j++) {
             __m512i av = _mm512_loadu_si512((const void *)(aq[j] + 32 * b));
-            __m512 dav = bc2(ad[j][b], ad[j][b + 1]);
+            __m512 dav = _mm512_permutexvar_ps(idx01, ld2f(ad[j] + b));
+            __m512 sv = hm ? _mm512_permutexvar_ps(idx01, ld2f(as[j] + b)) : _mm512_setzero_ps();
             for (int i = 0; i < R; i++) {
                 __m512i x = sgn ? _mm512_mask_sub_epi8(av, wm[i], zero, av) : av;
                 __m512i p = _mm512_dpbusd_epi32(zero, wv[i], x);
                 __m512 D = _mm512_mul_ps(dwv[i], dav);
                 acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
-                if (hm) {
-                    macc[i][j] = macc[i][j] + m0[i] * as[j][b];
-                    macc[i][j] = macc[i][j] + m1[i] * as[j][b + 1];
-                }
+                if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x0101, acc[i][j], _mm512_mul_ps(mwv[i], sv));
             }
         }
     }
     if (b < nb) { /* last (even-indexed) block -> lanes 0..7 */
         __m256i wv[4];
         __mmask32 wm[4];
-        float dw[4], m0[4];
+        float dw[4], mw[4];
         const __m256i z8 = _mm256_setzero_si256();
         for (int i = 0; i < R; i++) {
-            __m256i v = load1(type, rowp[i] + (size_t)b * bb, &dw[i], &m0[i]);
+            const uint8_t *blk = rowp[i] + (size_t)b * bb;
+            __m256i v = load1(type, blk);
             if (sgn) { wm[i] = _mm256_movepi8_mask(v); v = _mm256_abs_epi8(v); }
             wv[i] = v;
+            dw[i] = f16x(blk);
+            mw[i] = hm ? f16x(blk + 2) : 0.0f;
         }
         for (int j = 0; j < T; j++) {
             __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 32 * b));
@@ -155,12 +162,12 @@ AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t r
                 __m256 D = _mm256_set1_ps(dw[i] * ad[j][b]);
                 __m256 prod = _mm256_mul_ps(D, _mm256_cvtepi32_ps(p));
                 acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x00FF, acc[i][j], _mm512_castps256_ps512(prod));
-                if (hm) macc[i][j] = macc[i][j] + m0[i] * as[j][b];
+                if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x0001, acc[i][j], _mm512_set1_ps(mw[i] * as[j][b]));
             }
         }
     }
     for (int j = 0; j < T; j++)
-        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(acc[i][j]) + macc[i][j];
+        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(acc[i][j]);
 }
 
 /* Unpack one super-block chunk c (elements 64c..64c+63) of a K-quant row. */
@@ -204,7 +211,7 @@ AI512 void tileK(int type, const int R, const int T, const uint8_t *w, size_t rb
                  const ck_act *a, int t, float *y, size_t ldy, int r) {
     const int sgn = is_signed_type(type);
     const int hmin = type != CK_Q6_K;
-    const int bb = ck_block_bytes(type);
+    const int bb = ck_bbytes(type);
     __m512 acc[4][4];
     float macc[4][4];
     const int8_t *aq[4];
@@ -219,7 +226,11 @@ AI512 void tileK(int type, const int R, const int T, const uint8_t *w, size_t rb
     const uint8_t *rowp[4];
     for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
     const __m512i zero = _mm512_setzero_si512();
+    const size_t pfd = 8 * rb;
     for (int sb = 0; sb < nsb; sb++) {
+        for (int i = 0; i < R; i++)
+            for (int off = 0; off < bb; off += 64)
+                _mm_prefetch((const char *)(rowp[i] + (size_t)sb * bb + pfd + off), _MM_HINT_T0);
         __m512i sc16[4];
         float dw[4], dmin[4];
         int mn[4][8];

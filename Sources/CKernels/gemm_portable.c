@@ -42,8 +42,7 @@ static void unpack32(int type, const uint8_t *b, int w[32], float *dw, float *mw
 
 static float dot32(int type, const uint8_t *row, int nb, const int8_t *aq, const float *ad, const float *as) {
     float acc[16] = {0};
-    float macc = 0.0f;
-    int bb = ck_block_bytes(type);
+    int bb = ck_bbytes(type);
     int hasMin = (type == CK_Q4_1 || type == CK_Q5_1);
     int w[32];
     for (int b = 0; b < nb; b++) {
@@ -51,15 +50,16 @@ static float dot32(int type, const uint8_t *row, int nb, const int8_t *aq, const
         unpack32(type, row + (size_t)b * bb, w, &dw, &mw);
         float D = dw * ad[b];
         const int8_t *a = aq + 32 * b;
+        int l0 = (b & 1) * 8;
         for (int k = 0; k < 8; k++) {
             int p = 0;
             for (int i = 0; i < 4; i++) p += w[4 * k + i] * a[4 * k + i];
-            int l = (b & 1) * 8 + k;
-            acc[l] = acc[l] + D * (float)p;
+            acc[l0 + k] = acc[l0 + k] + D * (float)p;
         }
-        if (hasMin) macc = macc + mw * as[b];
+        /* min term of the block goes to the block's first lane, after its dot terms */
+        if (hasMin) acc[l0] = acc[l0] + mw * as[b];
     }
-    return ck_tree16(acc) + macc;
+    return ck_tree16(acc);
 }
 
 /* Unpack one 256-super-block: weights, per-16 integer scales, per-32 mins, scales. */
@@ -114,7 +114,7 @@ static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn
 static float dotK(int type, const uint8_t *row, int nsb, const int8_t *aq, const float *ad, const int16_t *bs) {
     float acc[16] = {0};
     float macc = 0.0f;
-    int bb = ck_block_bytes(type);
+    int bb = ck_bbytes(type);
     int w[256], sc16[16], mn8[8];
     for (int sb = 0; sb < nsb; sb++) {
         float dw, dmin;

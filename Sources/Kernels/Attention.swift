@@ -10,7 +10,21 @@ import CKernels
 public func pagedAttention(q: UnsafePointer<Float>, kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>,
                            blockTable: UnsafePointer<Int32>, blockSize: Int, windowStart: Int, contextLen: Int,
                            nHeads: Int, kvHeads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
+    pagedAttention(q: q, kCache: kCache, vCache: vCache, blockTable: blockTable, blockSize: blockSize,
+                   windowStart: windowStart, contextLen: contextLen, nHeads: nHeads, kvHeads: kvHeads,
+                   headDim: headDim, scale: scale, out: out, heads: 0..<nHeads)
+}
+
+/// `pagedAttention` for the query heads in `heads` only (their slices of `out` are written):
+/// lets a caller spread one token's heads over a `ThreadPool`. Each head's result is the
+/// same whichever range it is computed in.
+public func pagedAttention(q: UnsafePointer<Float>, kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>,
+                           blockTable: UnsafePointer<Int32>, blockSize: Int, windowStart: Int, contextLen: Int,
+                           nHeads: Int, kvHeads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>,
+                           heads: Range<Int>, level: KernelDispatch.Level = KernelDispatch.active) {
     precondition(kvHeads > 0 && nHeads % kvHeads == 0, "pagedAttention: nHeads must be a multiple of kvHeads")
-    ck_paged_attention(ck_active_isa(), q, kCache, vCache, blockTable, Int32(blockSize), Int32(windowStart),
-                       Int32(contextLen), Int32(nHeads), Int32(kvHeads), Int32(headDim), scale, out)
+    precondition(heads.lowerBound >= 0 && heads.upperBound <= nHeads, "pagedAttention: head range out of bounds")
+    ck_paged_attention_heads(min(level, KernelDispatch.detected).rawValue, q, kCache, vCache, blockTable,
+                             Int32(blockSize), Int32(windowStart), Int32(contextLen), Int32(nHeads), Int32(kvHeads),
+                             Int32(headDim), scale, out, Int32(heads.lowerBound), Int32(heads.upperBound))
 }

@@ -80,9 +80,9 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
 
         let quantizeToken = { (t: Int) in
             if actBlock == 32 {
-                ck_quantize_act32(x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
+                ck_quantize_act32(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
             } else {
-                ck_quantize_act256(x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
+                ck_quantize_act256(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
             }
         }
         if nTokens >= 16 && threads > 1 {

@@ -26,21 +26,36 @@ private func close(_ a: Float, _ b: Double, rel: Double = 1e-5, abs absTol: Doub
 
     @Test func activations() {
         var rng = TestRNG(seed: 2)
-        let n = 50
-        let g = rng.floats(n, scale: 6), u = rng.floats(n, scale: 2)
-        var a = [Float](repeating: 0, count: n), b = a, c = a, d = a
-        silu(g, count: n, out: &a)
-        geluTanh(g, count: n, out: &b)
-        siluMul(gate: g, up: u, count: n, out: &c)
-        geluTanhMul(gate: g, up: u, count: n, out: &d)
-        for i in 0..<n {
-            let x = Double(g[i])
-            let si = x / (1 + exp(-x))
-            let ge = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
-            #expect(close(a[i], si, rel: 1e-5, abs: 1e-6))
-            #expect(close(b[i], ge, rel: 1e-5, abs: 1e-6))
-            #expect(close(c[i], si * Double(u[i]), rel: 1e-5, abs: 1e-6))
-            #expect(close(d[i], ge * Double(u[i]), rel: 1e-5, abs: 1e-6))
+        let n = 53
+        var g = rng.floats(n, scale: 6)
+        g[0] = -30; g[1] = 30; g[2] = 0; g[3] = -90; g[4] = 95
+        let u = rng.floats(n, scale: 2)
+        // the SIMD level in use, then the portable one (process-wide switch; every level is accurate)
+        for portable in [false, true] {
+            if portable { KernelDispatch.forcePortable = true }
+            defer { if portable { KernelDispatch.forcePortable = false } }
+            var a = [Float](repeating: 0, count: n), b = a, c = a, d = a
+            silu(g, count: n, out: &a)
+            geluTanh(g, count: n, out: &b)
+            siluMul(gate: g, up: u, count: n, out: &c)
+            geluTanhMul(gate: g, up: u, count: n, out: &d)
+            for i in 0..<n {
+                let x = Double(g[i])
+                let si = x / (1 + exp(-x))
+                let ge = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+                #expect(close(a[i], si, rel: 2e-6, abs: 1e-30), "silu(\(x)) portable=\(portable)")
+                #expect(close(b[i], ge, rel: 2e-6, abs: 1e-30), "gelu(\(x)) portable=\(portable)")
+                #expect(close(c[i], si * Double(u[i]), rel: 3e-6, abs: 1e-30))
+                #expect(close(d[i], ge * Double(u[i]), rel: 3e-6, abs: 1e-30))
+            }
+            var sm = rng.floats(77, scale: 20)
+            sm[5] = -.infinity
+            let ref = sm.map { Double($0) }
+            let m = ref.max()!
+            let e = ref.map { exp($0 - m) }
+            let s = e.reduce(0, +)
+            softmax(&sm, count: sm.count)
+            for i in 0..<sm.count { #expect(close(sm[i], e[i] / s, rel: 1e-5, abs: 1e-30)) }
         }
     }
 
@@ -79,9 +94,9 @@ private func close(_ a: Float, _ b: Double, rel: Double = 1e-5, abs absTol: Doub
     }
 
     /// Paged attention over a shuffled block table vs a naive full softmax over the logical sequence.
-    @Test(arguments: [(0, 37), (10, 37), (0, 1), (16, 48)])
-    func pagedAttentionMatchesNaive(windowStart: Int, contextLen: Int) {
-        let blockSize = 16, nHeads = 6, kvHeads = 2, headDim = 8
+    @Test(arguments: [(0, 37, 8), (10, 37, 64), (0, 1, 64), (16, 48, 80), (3, 70, 128), (0, 20, 256)])
+    func pagedAttentionMatchesNaive(windowStart: Int, contextLen: Int, headDim: Int) {
+        let blockSize = headDim == 128 ? 32 : (headDim == 80 ? 8 : 16), nHeads = 6, kvHeads = 2
         let numLogical = (contextLen + blockSize - 1) / blockSize
         let numBlocks = numLogical + 3
         var rng = TestRNG(seed: 5)
@@ -90,31 +105,39 @@ private func close(_ a: Float, _ b: Double, rel: Double = 1e-5, abs absTol: Doub
         for i in stride(from: phys.count - 1, to: 0, by: -1) { phys.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         let table = phys.prefix(numLogical).map { Int32($0) }
         let perPos = kvHeads * headDim
-        let kCache = rng.floats(numBlocks * blockSize * perPos, scale: 2)
+        let kCache = rng.floats(numBlocks * blockSize * perPos, scale: 1)
         let vCache = rng.floats(numBlocks * blockSize * perPos, scale: 2)
-        let q = rng.floats(nHeads * headDim, scale: 2)
+        let q = rng.floats(nHeads * headDim, scale: 1)
         let scale = 1 / Float(headDim).squareRoot()
-        var out = [Float](repeating: .nan, count: nHeads * headDim)
-        pagedAttention(q: q, kCache: kCache, vCache: vCache, blockTable: table, blockSize: blockSize,
-                       windowStart: windowStart, contextLen: contextLen, nHeads: nHeads, kvHeads: kvHeads,
-                       headDim: headDim, scale: scale, out: &out)
-        for h in 0..<nHeads {
-            let kvh = h / (nHeads / kvHeads)
-            func at(_ cache: [Float], _ p: Int, _ d: Int) -> Double {
-                let base = (Int(table[p / blockSize]) * blockSize + p % blockSize) * perPos + kvh * headDim
-                return Double(cache[base + d])
-            }
-            let positions = Array(windowStart..<contextLen)
-            let scores = positions.map { p in
-                (0..<headDim).reduce(0.0) { $0 + Double(q[h * headDim + $1]) * at(kCache, p, $1) } * Double(scale)
-            }
-            let m = scores.max()!
-            let e = scores.map { exp($0 - m) }
-            let s = e.reduce(0, +)
-            for d in 0..<headDim {
-                var ref = 0.0
-                for (j, p) in positions.enumerated() { ref += e[j] / s * at(vCache, p, d) }
-                #expect(close(out[h * headDim + d], ref, rel: 1e-4, abs: 1e-5), "h=\(h) d=\(d)")
+        for level in [KernelDispatch.Level.portable, .avx512] where level <= KernelDispatch.detected {
+            var out = [Float](repeating: .nan, count: nHeads * headDim)
+            pagedAttention(q: q, kCache: kCache, vCache: vCache, blockTable: table, blockSize: blockSize,
+                           windowStart: windowStart, contextLen: contextLen, nHeads: nHeads, kvHeads: kvHeads,
+                           headDim: headDim, scale: scale, out: &out, heads: 0..<nHeads, level: level)
+            // a head range gives the same values for its heads
+            var part = [Float](repeating: .nan, count: nHeads * headDim)
+            pagedAttention(q: q, kCache: kCache, vCache: vCache, blockTable: table, blockSize: blockSize,
+                           windowStart: windowStart, contextLen: contextLen, nHeads: nHeads, kvHeads: kvHeads,
+                           headDim: headDim, scale: scale, out: &part, heads: 2..<5, level: level)
+            #expect(Array(part[(2 * headDim)..<(5 * headDim)]) == Array(out[(2 * headDim)..<(5 * headDim)]))
+            for h in 0..<nHeads {
+                let kvh = h / (nHeads / kvHeads)
+                func at(_ cache: [Float], _ p: Int, _ d: Int) -> Double {
+                    let base = (Int(table[p / blockSize]) * blockSize + p % blockSize) * perPos + kvh * headDim
+                    return Double(cache[base + d])
+                }
+                let positions = Array(windowStart..<contextLen)
+                let scores = positions.map { p in
+                    (0..<headDim).reduce(0.0) { $0 + Double(q[h * headDim + $1]) * at(kCache, p, $1) } * Double(scale)
+                }
+                let m = scores.max()!
+                let e = scores.map { exp($0 - m) }
+                let s = e.reduce(0, +)
+                for d in 0..<headDim {
+                    var ref = 0.0
+                    for (j, p) in positions.enumerated() { ref += e[j] / s * at(vCache, p, d) }
+                    #expect(close(out[h * headDim + d], ref, rel: 1e-4, abs: 1e-5), "\(level) h=\(h) d=\(d)")
+                }
             }
         }
     }

@@ -90,14 +90,14 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
     /// A larger shape that exercises full 4x4 tiles, several row chunks and token chunks.
     @Test func largeShapeInvariance() {
         var rng = TestRNG(seed: 99)
-        for type in [QuantType.q4_1, .q8_0, .q4_K, .q6_K] {
+        for type in [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .f16] {
             let rows = 70, cols = 512
             // random blocks with small f16 scales (bytes content irrelevant for invariance)
             var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let nBlocks = raw.count / type.blockBytes
             for b in 0..<nBlocks {
                 let o = b * type.blockBytes
-                let scaleOffsets: [Int] = type == .q6_K ? [208] : (type.blockElements == 256 ? [0, 2] : (type == .q4_1 ? [0, 2] : [0]))
+                let scaleOffsets: [Int] = type == .q6_K ? [208] : (type.blockElements == 256 ? [0, 2] : (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]))
                 for s in scaleOffsets { raw[o + s] = 0x00; raw[o + s + 1] = 0x20 } // f16 0.0078125
             }
             let n = 70
@@ -117,20 +117,24 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
                 return y
             }
             let all = go(n, x, threads: 2)
-            let allPortable: [Float] = {
+            func atLevel(_ level: KernelDispatch.Level) -> [Float] {
                 var y = [Float](repeating: 0, count: n * rows)
                 raw.withUnsafeBytes { buf in
                     let w = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
                     x.withUnsafeBufferPointer { xb in
                         y.withUnsafeMutableBufferPointer { yb in
                             matmul(w, xb.baseAddress!, ldx: cols, nTokens: n, yb.baseAddress!, ldy: rows,
-                                   pool: ThreadPool(threadCount: 1), scratch: MatMulScratch(), level: .portable)
+                                   pool: ThreadPool(threadCount: 1), scratch: MatMulScratch(), level: level)
                         }
                     }
                 }
                 return y
-            }()
+            }
+            let allPortable = atLevel(.portable)
             #expect(all.map(\.bitPattern) == allPortable.map(\.bitPattern), "\(type) simd vs portable")
+            if KernelDispatch.detected >= .avx2 {
+                #expect(atLevel(.avx2).map(\.bitPattern) == allPortable.map(\.bitPattern), "\(type) avx2 vs portable")
+            }
             for t in [0, 33, 69] {
                 let single = go(1, Array(x[(t * cols)..<((t + 1) * cols)]), threads: 1)
                 #expect(single.map(\.bitPattern) == Array(all[(t * rows)..<((t + 1) * rows)]).map(\.bitPattern), "\(type) t=\(t)")

@@ -28,6 +28,8 @@ int ck_detect_isa(void);
 /// Level used by the dispatcher: the detected one, lowered by an override (-1 = none).
 int ck_active_isa(void);
 void ck_set_isa_override(int level);
+/// Monotonic clock in nanoseconds (for benchmarks).
+uint64_t ck_now_ns(void);
 int ck_get_isa_override(void);
 
 /// Elements / bytes per block of a ggml type (0 when unknown).
@@ -53,10 +55,10 @@ typedef struct {
     size_t bStride;
 } ck_act;
 
-/// Quantize one token's activations to 8-bit blocks of 32 (Q8_0-like, plus block sums).
-void ck_quantize_act32(const float *x, int cols, int8_t *q, float *d, float *s);
+/// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums).
+void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s);
 /// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
-void ck_quantize_act256(const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
+void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
 
 /// Whether `type` has an integer dot product kernel (activations quantized as 32-blocks or 256-blocks).
 int ck_type_act_block(int type);
@@ -84,6 +86,16 @@ void ck_pool_run(ck_pool *pool, long n, ck_task_fn fn, void *ctx);
 void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,
                         const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                         int nHeads, int kvHeads, int headDim, float scale, float *out);
+/// Same, computing only query heads [h0, h1).
+void ck_paged_attention_heads(int isa, const float *q, const float *kCache, const float *vCache,
+                              const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                              int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
+
+/// Element-wise activation: kind 0 = SiLU, 1 = GELU (tanh approximation); out = act(x) * up
+/// (up may be NULL). out may alias x or up.
+void ck_activation(int isa, int kind, const float *x, const float *up, int n, float *out);
+/// In-place softmax.
+void ck_softmax(int isa, float *x, int n);
 
 #ifdef __cplusplus
 }
