@@ -84,6 +84,12 @@ public final class LLMEngine {
         for seq in scheduler.sequences(of: id) {
             scheduler.finish(seq)
             seq.emit(.success(output(seq, newTokens: [], text: seq.detokenizer.flush(), reason: .abort)))
+            // Sequences of an n > 1 request that had not split off yet end here too.
+            for i in 0 ..< seq.forksPending {
+                seq.emit(.success(RequestOutput(requestId: seq.requestId, index: i + 1, newTokens: [], text: "", finished: true,
+                                                finishReason: .abort, promptTokenCount: seq.promptCount, cachedPromptTokenCount: 0)))
+            }
+            seq.forksPending = 0
         }
     }
 
