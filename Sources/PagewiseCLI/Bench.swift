@@ -10,11 +10,22 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Tokens for the tg test.") var genTokens: Int = 128
     @Option(name: .long, help: "Timed repetitions of each test.") var repetitions: Int = 5
     @Flag(name: .long, help: "Print one JSON object.") var json = false
+    @Option(name: .long, help: "Serving benchmark: comma-separated numbers of concurrent requests (e.g. 1,4,16,64).")
+    var concurrency: String?
+    @Option(name: .long, help: "Serving benchmark: tokens of a prompt prefix shared by every request.")
+    var sharedPrefix: Int = 0
+    @OptionGroup var engine: EngineOptions
 
     func run() throws {
         try reportingErrors {
             guard promptTokens >= 0, genTokens >= 0, repetitions >= 1 else {
                 throw ValidationError("token counts must be ≥ 0 and --repetitions ≥ 1")
+            }
+            if let list = concurrency {
+                let levels = list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !levels.isEmpty, levels.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--concurrency takes positive integers, e.g. 1,4,16") }
+                try runServing(levels)
+                return
             }
             let session = try options.session(context: max(promptTokens, genTokens, 16))
             let name = NamedModel.named(options.model)?.name ?? URL(fileURLWithPath: options.model).lastPathComponent
@@ -26,6 +37,26 @@ struct Bench: ParsableCommand {
                 print(String(format: "pp%d: %8.1f tok/s", r.ppTokens, r.ppTPS))
                 print(String(format: "tg%d: %8.1f tok/s", r.tgTokens, r.tgTPS))
             }
+        }
+    }
+
+    func runServing(_ levels: [Int]) throws {
+        var config = try engine.config(modelPath: options.resolvedPath(), threads: options.threads)
+        if config.maxModelLen == nil { config.maxModelLen = sharedPrefix + promptTokens + genTokens + 1 }
+        let e = try LLMEngine(config: config)
+        var results: [ServingBenchmarkResult] = []
+        for n in levels {
+            let r = try e.benchmarkServing(concurrency: n, promptTokens: promptTokens, outputTokens: genTokens,
+                                           sharedPrefixTokens: sharedPrefix)
+            results.append(r)
+            if !json {
+                print(String(format: "concurrency %3d: %8.1f output tok/s  TTFT p50 %7.1f ms p99 %7.1f ms  ITL p50 %6.1f ms p99 %6.1f ms  KV waste %.3f  peak util %.2f  preemptions %d  prefix hits %d",
+                             n, r.outputTPS, r.ttftP50Ms, r.ttftP99Ms, r.itlP50Ms, r.itlP99Ms, r.kvWasteFrac, r.kvUtilizationPeak, r.preemptions, r.prefixHitTokens))
+            }
+        }
+        if json {
+            struct Out: Encodable { let results: [ServingBenchmarkResult] }
+            print(jsonLine(Out(results: results)))
         }
     }
 }

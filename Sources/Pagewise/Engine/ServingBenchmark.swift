@@ -1,0 +1,103 @@
+import Foundation
+
+/// One row of the offline serving benchmark.
+public struct ServingBenchmarkResult: Sendable, Codable {
+    public var concurrency: Int
+    public var outputTPS: Double
+    public var ttftP50Ms: Double
+    public var ttftP99Ms: Double
+    public var itlP50Ms: Double
+    public var itlP99Ms: Double
+    /// Mean over steps of the unfilled share of the running sequences' blocks.
+    public var kvWasteFrac: Double
+    /// Peak share of the pool in use.
+    public var kvUtilizationPeak: Double
+    public var preemptions: Int
+    public var prefixHitTokens: Int
+    public var computedTokens: Int
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case concurrency, outputTPS = "output_tps", ttftP50Ms = "ttft_p50_ms", ttftP99Ms = "ttft_p99_ms"
+        case itlP50Ms = "itl_p50_ms", itlP99Ms = "itl_p99_ms", kvWasteFrac = "kv_waste_frac"
+        case kvUtilizationPeak = "kv_utilization_peak", preemptions, prefixHitTokens = "prefix_hit_tokens"
+        case computedTokens = "computed_tokens", seconds
+    }
+}
+
+extension LLMEngine {
+    /// Offline serving benchmark: `concurrency` requests arrive at once, each with `promptTokens`
+    /// random prompt tokens (after a common `sharedPrefixTokens` prefix, if any) and exactly
+    /// `outputTokens` outputs (end-of-generation ignored). Measures aggregate output tokens/s, time
+    /// to first token and inter-token latency percentiles, KV waste and preemptions.
+    public func benchmarkServing(concurrency: Int, promptTokens: Int, outputTokens: Int, sharedPrefixTokens: Int = 0,
+                                 seed: UInt64 = 7) throws -> ServingBenchmarkResult {
+        var rng = SamplingRNG(seed: seed)
+        let vocab = UInt64(model.config.vocabSize)
+        func randomTokens(_ n: Int) -> [Int32] { (0 ..< n).map { _ in Int32(rng.next() % vocab) } }
+        let prefix = randomTokens(sharedPrefixTokens)
+        var params = SamplingParams.greedy
+        params.maxTokens = outputTokens
+        params.stopAtEndOfGeneration = false
+
+        let clock = TokenClock(requests: concurrency)
+        let before = statistics()
+        let start = DispatchTime.now().uptimeNanoseconds
+        clock.start = start
+        for i in 0 ..< concurrency {
+            try addRequest(id: "bench-\(i)", prompt: prefix + randomTokens(promptTokens), params: params) { result in
+                if case let .success(out) = result, !out.newTokens.isEmpty { clock.record(i) }
+            }
+        }
+        var wasteSum = 0.0
+        var steps = 0
+        var peak = 0.0
+        while hasUnfinishedRequests {
+            step()
+            let s = statistics()
+            wasteSum += s.kvWasteFraction
+            peak = max(peak, s.kvUtilization)
+            steps += 1
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let after = statistics()
+        func pct(_ xs: [Double], _ p: Double) -> Double {
+            guard !xs.isEmpty else { return 0 }
+            let s = xs.sorted()
+            return s[min(s.count - 1, Int((p / 100 * Double(s.count - 1)).rounded()))]
+        }
+        let (ttft, itl) = clock.latencies()
+        return ServingBenchmarkResult(
+            concurrency: concurrency, outputTPS: Double(concurrency * outputTokens) / seconds,
+            ttftP50Ms: pct(ttft, 50), ttftP99Ms: pct(ttft, 99), itlP50Ms: pct(itl, 50), itlP99Ms: pct(itl, 99),
+            kvWasteFrac: steps == 0 ? 0 : wasteSum / Double(steps), kvUtilizationPeak: peak,
+            preemptions: after.preemptions - before.preemptions,
+            prefixHitTokens: after.prefixHitTokens - before.prefixHitTokens,
+            computedTokens: after.computedTokens - before.computedTokens, seconds: seconds)
+    }
+}
+
+/// Token arrival times per request (the engine thread records, the caller reads after).
+final class TokenClock: @unchecked Sendable {
+    var start: UInt64 = 0
+    private var times: [[UInt64]]
+    private let lock = NSLock()
+    init(requests: Int) { times = Array(repeating: [], count: requests) }
+    func record(_ i: Int) {
+        lock.lock()
+        times[i].append(DispatchTime.now().uptimeNanoseconds)
+        lock.unlock()
+    }
+    /// (time to first token, inter-token gaps) in milliseconds.
+    func latencies() -> ([Double], [Double]) {
+        lock.lock()
+        defer { lock.unlock() }
+        var ttft: [Double] = []
+        var itl: [Double] = []
+        for t in times where !t.isEmpty {
+            ttft.append(Double(t[0] - start) / 1e6)
+            for k in 1 ..< max(1, t.count) { itl.append(Double(t[k] - t[k - 1]) / 1e6) }
+        }
+        return (ttft, itl)
+    }
+}

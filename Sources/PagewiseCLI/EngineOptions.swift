@@ -1,0 +1,45 @@
+import ArgumentParser
+import Pagewise
+
+/// Options that shape the serving engine (vLLM's names).
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: "Tokens per KV page (1–128).") var blockSize: Int = 16
+    @Option(name: .long, help: "Token budget of one engine step.") var maxNumBatchedTokens: Int = 512
+    @Option(name: .long, help: "Most sequences running at once.") var maxNumSeqs: Int = 64
+    @Option(name: .long, help: "Longest sequence (prompt + output).") var maxModelLen: Int?
+    @Flag(name: .long, help: "Turn off prefix caching.") var noPrefixCaching = false
+    @Option(name: .long, help: "fcfs or priority.") var schedulingPolicy: String = "fcfs"
+    @Option(name: .long, help: "KV pool size, e.g. 2GiB (default: --memory-fraction of available RAM).") var kvCacheMemory: String?
+    @Option(name: .long, help: "Share of available RAM for the KV pool.") var memoryFraction: Double = 0.5
+
+    func config(modelPath: String, threads: Int) throws -> EngineConfig {
+        var c = EngineConfig(modelPath: modelPath, threads: threads)
+        c.blockSize = blockSize
+        c.maxNumBatchedTokens = maxNumBatchedTokens
+        c.maxNumSeqs = maxNumSeqs
+        c.maxModelLen = maxModelLen
+        c.enablePrefixCaching = !noPrefixCaching
+        guard let policy = SchedulingPolicy(rawValue: schedulingPolicy) else {
+            throw ValidationError("--scheduling-policy must be fcfs or priority")
+        }
+        c.schedulingPolicy = policy
+        if let s = kvCacheMemory {
+            guard let bytes = parseByteCount(s), bytes > 0 else { throw ValidationError("--kv-cache-memory: cannot read '\(s)' as a size (e.g. 512MiB, 2GiB)") }
+            c.kvCacheMemory = bytes
+        }
+        c.memoryFraction = memoryFraction
+        return c
+    }
+}
+
+/// "2GiB", "512MiB", "1.5GB", "1000000".
+func parseByteCount(_ s: String) -> Int? {
+    let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
+                                     ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("K", 1024), ("M", 1_048_576), ("G", 1_073_741_824), ("B", 1)]
+    let t = s.trimmingCharacters(in: .whitespaces)
+    for (u, m) in units where t.hasSuffix(u) {
+        guard let v = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), v >= 0 else { return nil }
+        return Int(v * m)
+    }
+    return Int(t)
+}
