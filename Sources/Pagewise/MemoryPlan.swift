@@ -229,7 +229,7 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     }
 
     /// The `MemAvailable:` line of a `/proc/meminfo` text, in bytes.
-    static func memAvailable(in meminfo: String) -> Int? {
+    public static func memAvailable(in meminfo: String) -> Int? {
         for line in meminfo.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, let kb = Int(fields[1]) else { return nil }

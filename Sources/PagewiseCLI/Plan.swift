@@ -51,7 +51,7 @@ struct Plan: ParsableCommand {
             let config = try ModelConfig(gguf: file)
             let ctx = context ?? config.contextLength
             if ctx > config.contextLength {
-                throw ValidationError("--context \(ctx) exceeds the model's context length \(config.contextLength)")
+                throw MemoryPlanError.invalidArgument("--context \(ctx) exceeds the model's context length \(config.contextLength)")
             }
             let plan = MemoryPlan.make(file: file, config: config, context: ctx, concurrency: concurrency,
                                        blockSize: blockSize, maxBatchedTokens: maxBatchedTokens,

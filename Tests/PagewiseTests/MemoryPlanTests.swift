@@ -2,7 +2,7 @@ import Foundation
 import GGUF
 import Models
 import Testing
-@testable import Pagewise
+import Pagewise
 
 /// Memory planning against independent figures: gguf-py's tensor byte counts and the KV cache
 /// sizes llama.cpp logs for an F32 K/V cache at n_ctx = 4096 (scripts/gen_plan_fixtures.py).
