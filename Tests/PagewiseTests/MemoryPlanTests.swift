@@ -1,0 +1,237 @@
+import Foundation
+import GGUF
+import Models
+import Testing
+import Pagewise
+
+/// Memory planning against independent figures: gguf-py's tensor byte counts and the KV cache
+/// sizes llama.cpp logs for an F32 K/V cache at n_ctx = 4096 (scripts/gen_plan_fixtures.py).
+@Suite(.serialized)
+struct MemoryPlanTests {
+    struct Fixture: Decodable {
+        struct Weights: Decodable {
+            let bytes_by_type: [String: Int]
+            let tensors_by_type: [String: Int]
+            let bytes: Int
+        }
+        struct Cache: Decodable {
+            let kind: String
+            let size_mib: Double
+            let cells: Int
+            let layers: Int
+            let k_type: String
+            let k_mib: Double
+            let v_type: String
+            let v_mib: Double
+        }
+        struct Run: Decodable {
+            let n_swa: Int
+            let n_ubatch: Int?
+            let swa_full: Bool
+            let caches: [Cache]
+        }
+        struct Reference: Decodable { let swa_pad_cells: Int }
+        let n_ctx: Int
+        let weights: Weights
+        let llama_cpp: [String: Run]
+        let reference: Reference
+    }
+
+    static func fixture(_ model: String) throws -> Fixture {
+        let url = try #require(Bundle.module.url(forResource: "plan-\(model)", withExtension: "json", subdirectory: "Fixtures"))
+        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }
+
+    static func load(_ model: String) throws -> (GGUFFile, ModelConfig) {
+        let file = try GGUFFile(path: TestModels.path(model))
+        return (file, try ModelConfig(gguf: file))
+    }
+
+    static let mib = 1_048_576.0
+
+    /// llama.cpp prints MiB with two decimals: equal within half of the last digit.
+    static func sameMiB(_ bytes: Int, _ mib: Double) -> Bool { abs(Double(bytes) / Self.mib - mib) <= 0.005 }
+
+    @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"])
+    func weightBytesByTypeMatchGGUFPy(model: String) throws {
+        let ref = try Self.fixture(model)
+        let (file, config) = try Self.load(model)
+        let plan = MemoryPlan.make(file: file, config: config, context: 4096, concurrency: 1, blockSize: 16,
+                                   maxBatchedTokens: 512, budgetBytes: 1 << 40)
+        #expect(plan.weightBytesByType == ref.weights.bytes_by_type)
+        #expect(plan.tensorCountByType == ref.weights.tensors_by_type)
+        #expect(plan.weightBytes == ref.weights.bytes)
+    }
+
+    @Test func llamaFamilyKVMatchesLlamaCpp() throws {
+        let ref = try Self.fixture("smollm2-135m-instruct")
+        let (file, config) = try Self.load("smollm2-135m-instruct")
+        let run = try #require(ref.llama_cpp["default"])
+        #expect(run.caches.count == 1)
+        let cache = try #require(run.caches.first)
+        #expect(cache.cells == ref.n_ctx && cache.layers == config.layerCount)
+        #expect(cache.k_type == "f32" && cache.v_type == "f32")
+        let plan = MemoryPlan.make(file: file, config: config, context: ref.n_ctx, concurrency: 1, blockSize: 16,
+                                   maxBatchedTokens: 512, budgetBytes: 1 << 40)
+        #expect(plan.kvBytesPerTokenByLayerKind == ["global": plan.kvBytesPerToken])
+        #expect(plan.kvBytesPerToken == KVCacheStorage.bytesPerToken(config))
+        #expect(Self.sameMiB(plan.kvBytesPerSequence, cache.size_mib), "\(plan.kvBytesPerSequence) vs \(cache.size_mib) MiB")
+        #expect(Self.sameMiB((plan.kvBytesPerTokenByTensor["K"] ?? 0) * ref.n_ctx, cache.k_mib))
+        #expect(Self.sameMiB((plan.kvBytesPerTokenByTensor["V"] ?? 0) * ref.n_ctx, cache.v_mib))
+        // No sliding layers: the window-limited figure is the plain one.
+        #expect(plan.windowLimitedKVBytesPerSequence == plan.kvBytesPerSequence)
+        // The real allocation agrees with the plan.
+        let storage = KVCacheStorage(config: config, numBlocks: plan.blocksPerSequence, blockSize: 16)
+        #expect(storage.byteCount == plan.kvBytesPerSequence)
+    }
+
+    @Test func gemma3GlobalAndSlidingKVMatchLlamaCpp() throws {
+        let ref = try Self.fixture("gemma3-270m")
+        let (file, config) = try Self.load("gemma3-270m")
+        let plan = MemoryPlan.make(file: file, config: config, context: ref.n_ctx, concurrency: 1, blockSize: 16,
+                                   maxBatchedTokens: 512, budgetBytes: 1 << 40)
+        #expect(plan.layerCountByKind == ["global": 3, "sliding": 15])
+        let global = try #require(plan.kvBytesPerTokenByLayerKind["global"])
+        let sliding = try #require(plan.kvBytesPerTokenByLayerKind["sliding"])
+        #expect(global + sliding == plan.kvBytesPerToken)
+
+        // llama-cpp-python's default keeps a full-size SWA cache: then both caches hold every cell,
+        // and their sum is Pagewise's uniform pool.
+        let full = try #require(ref.llama_cpp["default"])
+        #expect(full.swa_full)
+        let fullGlobal = try #require(full.caches.first { $0.kind == "non-SWA" })
+        let fullSWA = try #require(full.caches.first { $0.kind == "SWA" })
+        #expect(fullGlobal.layers == 3 && fullSWA.layers == 15 && fullSWA.cells == ref.n_ctx)
+        #expect(Self.sameMiB(global * ref.n_ctx, fullGlobal.size_mib))
+        #expect(Self.sameMiB(sliding * ref.n_ctx, fullSWA.size_mib))
+        #expect(Self.sameMiB(plan.kvBytesPerSequence, fullGlobal.size_mib + fullSWA.size_mib))
+
+        // With swa_full off, llama.cpp keeps min(n_ctx, PAD(n_swa + n_ubatch, 256)) SWA cells.
+        for name in ["swa_window", "swa_window_ubatch1"] {
+            let run = try #require(ref.llama_cpp[name])
+            #expect(!run.swa_full)
+            let g = try #require(run.caches.first { $0.kind == "non-SWA" })
+            let s = try #require(run.caches.first { $0.kind == "SWA" })
+            #expect(g.cells == ref.n_ctx && Self.sameMiB(global * ref.n_ctx, g.size_mib))
+            #expect(run.n_swa == config.slidingWindow)
+            let ubatch = try #require(run.n_ubatch)
+            let cells = MemoryPlan.windowLimitedTokens(window: config.slidingWindow, context: ref.n_ctx,
+                                                       batchTokens: ubatch, granularity: ref.reference.swa_pad_cells)
+            #expect(cells == s.cells, "\(name): \(cells) vs llama.cpp \(s.cells) cells")
+            #expect(Self.sameMiB(sliding * s.cells, s.size_mib))
+        }
+
+        // Our window-limited figure (block granularity 16, steps of 512) is llama.cpp's SWA cache
+        // at n_ubatch = 512: 512 + 512 = 1024 is already a multiple of 256, so the padding adds
+        // nothing there (with n_ubatch = 1 llama.cpp pads 513 cells to 768; we would keep 528).
+        let window = try #require(ref.llama_cpp["swa_window"])
+        let swa = try #require(window.caches.first { $0.kind == "SWA" })
+        #expect(plan.windowLimitedSlidingTokensPerSequence == swa.cells)
+        let g = try #require(window.caches.first { $0.kind == "non-SWA" })
+        #expect(Self.sameMiB(plan.windowLimitedKVBytesPerSequence, g.size_mib + swa.size_mib))
+        #expect(MemoryPlan.windowLimitedTokens(window: 512, context: 4096, batchTokens: 1, granularity: 16) == 528)
+        // A context shorter than the window + step keeps the whole context.
+        #expect(MemoryPlan.windowLimitedTokens(window: 512, context: 600, batchTokens: 512, granularity: 16) == 608)
+    }
+
+    @Test func fullContextSequencesThatFitArithmetic() throws {
+        let (file, config) = try Self.load("smollm2-135m-instruct")
+        let budget = try #require(MemoryPlan.parseBytes("1GiB"))
+        let plan = MemoryPlan.make(file: file, config: config, context: 4000, concurrency: 3, blockSize: 16,
+                                   maxBatchedTokens: 512, budgetBytes: budget)
+        // 4000 tokens = 250 blocks of 16; 30 layers × 3 KV heads × (64 + 64) × 4 bytes = 46,080 B per token.
+        #expect(plan.kvBytesPerToken == 46080)
+        #expect(plan.blocksPerSequence == 250)
+        #expect(plan.kvBytesPerSequence == 250 * 16 * 46080)
+        #expect(plan.kvBytes == 3 * plan.kvBytesPerSequence)
+        #expect(plan.totalBytes == plan.weightBytes + plan.kvBytes + plan.scratchBytes)
+        #expect(plan.budgetBytes == 1_073_741_824 && plan.budgetSource == "--memory")
+        let expected = (1_073_741_824 - plan.weightBytes - plan.scratchBytes) / (250 * 16 * 46080)
+        #expect(plan.fullContextSequencesThatFit == expected)
+        #expect(expected == 5)
+        // Rounding up to blocks: 4001 tokens take 251 blocks.
+        let odd = MemoryPlan.make(file: file, config: config, context: 4001, concurrency: 1, blockSize: 16,
+                                  maxBatchedTokens: 512, budgetBytes: budget)
+        #expect(odd.kvBytesPerSequence == 251 * 16 * 46080)
+        // A budget below the weights fits nothing (and does not go negative).
+        let tiny = MemoryPlan.make(file: file, config: config, context: 4096, concurrency: 1, blockSize: 16,
+                                   maxBatchedTokens: 512, budgetBytes: 1000)
+        #expect(tiny.fullContextSequencesThatFit == 0 && tiny.windowLimitedSequencesThatFit == 0)
+        // Scratch: workspace for 512 tokens + one logits row (hidden + 49,152 vocabulary logits).
+        #expect(plan.scratchBytes == MemoryPlan.scratchBytes(config: config, tokens: 512, logitRows: 3))
+        #expect(plan.scratchBytes > 3 * 49152 * 4)
+    }
+
+    @Test func parseBytesCases() {
+        let cases: [(String, Int?)] = [
+            ("0", 0), ("1073741824", 1_073_741_824), ("8GiB", 8 << 30), ("8 GiB", 8 << 30), ("8gib", 8 << 30),
+            ("512MiB", 512 << 20), ("2GB", 2_000_000_000), ("2G", 2_000_000_000), ("4Gi", 4 << 30),
+            ("1.5GiB", 3 << 29), ("100KiB", 102_400), ("100kB", 100_000), ("3TiB", 3 << 40), ("10B", 10),
+            (" 64MiB ", 64 << 20),
+            ("", nil), ("GiB", nil), ("-1", nil), ("-1GiB", nil), ("8XB", nil), ("1.2.3GB", nil), (".", nil),
+            ("abc", nil), ("99999999999999999999", nil), ("99999999999TiB", nil), ("1e9", nil),
+        ]
+        for (s, want) in cases {
+            #expect(MemoryPlan.parseBytes(s) == want, "parseBytes(\"\(s)\")")
+        }
+    }
+
+    @Test func kvPoolBlocks() throws {
+        let (_, config) = try Self.load("smollm2-135m-instruct")
+        let perBlock = 46080 * 16
+        // Explicit KV budget: exactly what fits, regardless of the machine.
+        #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 1000 * perBlock + 5,
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0) == 1000)
+        // From the available memory: fraction × available − weights − scratch.
+        let avail = 4 << 30
+        let blocks = try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: nil,
+                                                 memoryFraction: 0.5, weightBytes: 100 << 20, scratchBytes: 20 << 20,
+                                                 availableBytes: avail)
+        #expect(blocks == ((2 << 30) - (120 << 20)) / perBlock)
+        // Exactly one full-context sequence is enough.
+        #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 256 * perBlock,
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0) == 256)
+        // One block short: a clear error naming what is needed and what to do.
+        do {
+            _ = try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 255 * perBlock,
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0)
+            Issue.record("expected kvBudgetTooSmall")
+        } catch let e as MemoryPlanError {
+            guard case let .kvBudgetTooSmall(budget, needed, context, _, _) = e else { Issue.record("\(e)"); return }
+            #expect(budget == 255 * perBlock && needed == 256 * perBlock && context == 4096)
+            let text = "\(e)"
+            #expect(text.contains("4096 tokens") && text.contains("180.00 MiB") && text.contains("--kv-cache-memory"), "\(text)")
+        }
+        // Weights alone exceed the fraction of available memory.
+        #expect(throws: MemoryPlanError.self) {
+            try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: nil, memoryFraction: 0.9,
+                                        weightBytes: 1 << 30, scratchBytes: 0, availableBytes: 1 << 30)
+        }
+        #expect(throws: MemoryPlanError.self) {
+            try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: nil, memoryFraction: 1.5,
+                                        weightBytes: 0, scratchBytes: 0, availableBytes: 1 << 30)
+        }
+    }
+
+    @Test func availableMemory() {
+        let text = "MemTotal:       32768000 kB\nMemFree:         1000000 kB\nMemAvailable:   24210472 kB\n"
+        #expect(MemoryPlan.memAvailable(in: text) == 24_210_472 * 1024)
+        #expect(MemoryPlan.memAvailable(in: "MemTotal: 1 kB\n") == nil)
+        #expect(MemoryPlan.availableMemoryBytes() > 0)
+    }
+
+    @Test func planCommandJSON() throws {
+        let model = try TestModels.path("gemma3-270m")
+        let r = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let plan = try JSONDecoder().decode(MemoryPlan.self, from: Data(r.stdout.utf8))
+        let ref = try Self.fixture("gemma3-270m")
+        #expect(plan.weightBytesByType == ref.weights.bytes_by_type)
+        #expect(plan.budgetBytes == 2 << 30 && plan.kvBytes == 2 * 4096 * 36864)
+        let human = try CLITests.run(["plan", "--model", model, "--context", "4096", "--memory", "2GiB"])
+        #expect(human.status == 0)
+        #expect(human.stdout.contains("window-sized ring") && human.stdout.contains("full-context sequences that fit"))
+        let bad = try CLITests.run(["plan", "--model", model, "--memory", "lots"])
+        #expect(bad.status != 0 && bad.stderr.contains("--memory"))
+    }
+}
