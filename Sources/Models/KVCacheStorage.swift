@@ -28,12 +28,10 @@ public final class KVCacheStorage: @unchecked Sendable {
         valueDim = c.valueDim
         let kCount = numBlocks * blockSize * kvHeads * keyDim
         let vCount = numBlocks * blockSize * kvHeads * valueDim
-        keys = (0 ..< c.layerCount).map { _ in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: kCount); p.initialize(repeating: 0, count: kCount); return p
-        }
-        values = (0 ..< c.layerCount).map { _ in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: vCount); p.initialize(repeating: 0, count: vCount); return p
-        }
+        // Left uninitialized: a slot is always written before attention reads it, and untouched
+        // pages of a large pool cost no memory until first use.
+        keys = (0 ..< c.layerCount).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: kCount) }
+        values = (0 ..< c.layerCount).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: vCount) }
     }
 
     deinit {

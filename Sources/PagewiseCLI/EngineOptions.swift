@@ -24,7 +24,7 @@ struct EngineOptions: ParsableArguments {
         }
         c.schedulingPolicy = policy
         if let s = kvCacheMemory {
-            guard let bytes = parseByteCount(s), bytes > 0 else { throw ValidationError("--kv-cache-memory: cannot read '\(s)' as a size (e.g. 512MiB, 2GiB)") }
+            guard let bytes = MemoryPlan.parseBytes(s), bytes > 0 else { throw ValidationError("--kv-cache-memory: cannot read '\(s)' as a size (e.g. 512MiB, 2GiB)") }
             c.kvCacheMemory = bytes
         }
         c.memoryFraction = memoryFraction
@@ -32,14 +32,3 @@ struct EngineOptions: ParsableArguments {
     }
 }
 
-/// "2GiB", "512MiB", "1.5GB", "1000000".
-func parseByteCount(_ s: String) -> Int? {
-    let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
-                                     ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("K", 1024), ("M", 1_048_576), ("G", 1_073_741_824), ("B", 1)]
-    let t = s.trimmingCharacters(in: .whitespaces)
-    for (u, m) in units where t.hasSuffix(u) {
-        guard let v = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), v >= 0 else { return nil }
-        return Int(v * m)
-    }
-    return Int(t)
-}

@@ -29,13 +29,19 @@ public final class LLMEngine {
         tokenizer = try Tokenizer(gguf: file)
         let c = model.config
         let maxLen = min(config.maxModelLen ?? min(c.contextLength, 4096), c.contextLength)
-        let perBlock = KVCacheStorage.bytesPerToken(c) * config.blockSize
         let numBlocks: Int
         if let n = config.numBlocks {
             numBlocks = n
         } else {
-            let budget = config.kvCacheMemory ?? Int(Double(LLMEngine.availableMemoryBytes()) * config.memoryFraction)
-            numBlocks = max(1, budget / perBlock)
+            // Sized as `pagewise plan` computes it; never more than every sequence at full length needs.
+            let weightBytes = file.tensors.reduce(0) { $0 + $1.byteCount }
+            let scratch = MemoryPlan.scratchBytes(config: c, tokens: config.maxNumBatchedTokens,
+                                                  logitRows: min(config.maxNumSeqs, config.maxNumBatchedTokens))
+            let planned = try MemoryPlan.kvPoolBlocks(config: c, blockSize: config.blockSize, context: maxLen,
+                                                      kvCacheMemory: config.kvCacheMemory, memoryFraction: config.memoryFraction,
+                                                      weightBytes: weightBytes, scratchBytes: scratch)
+            let useful = config.maxNumSeqs * ((maxLen + config.blockSize - 1) / config.blockSize)
+            numBlocks = config.kvCacheMemory == nil ? min(planned, useful) : planned
         }
         maxModelLen = min(maxLen, numBlocks * config.blockSize)
         cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: config.blockSize)
@@ -43,16 +49,6 @@ public final class LLMEngine {
         scheduler = Scheduler(blocks: blocks, maxNumBatchedTokens: config.maxNumBatchedTokens,
                               maxNumSeqs: config.maxNumSeqs, policy: config.schedulingPolicy)
         logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens = \(numBlocks * config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB; max model len \(maxModelLen)")
-    }
-
-    /// MemAvailable from /proc/meminfo (or a conservative 1 GiB if unreadable).
-    static func availableMemoryBytes() -> Int {
-        guard let s = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 1 << 30 }
-        for line in s.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let parts = line.split(separator: " ")
-            if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
-        }
-        return 1 << 30
     }
 
     /// Whether any request is waiting or running.
