@@ -32,7 +32,8 @@ extension LLMEngine {
     /// to first token and inter-token latency percentiles, KV waste and preemptions.
     public func benchmarkServing(concurrency: Int, promptTokens: Int, outputTokens: Int, sharedPrefixTokens: Int = 0,
                                  seed: UInt64 = 7) throws -> ServingBenchmarkResult {
-        var rng = SamplingRNG(seed: seed)
+        // A different stream per level, so one level's prompts are not cache hits for the next.
+        var rng = SamplingRNG(seed: seed &+ UInt64(concurrency) &* 1_000_003)
         let vocab = UInt64(model.config.vocabSize)
         func randomTokens(_ n: Int) -> [Int32] { (0 ..< n).map { _ in Int32(rng.next() % vocab) } }
         let prefix = randomTokens(sharedPrefixTokens)
