@@ -97,15 +97,23 @@ struct TinyModelLogitsTests {
         return (worst, Float(sum / Double(max(n, 1))), same)
     }
 
-    /// A row's logits do not depend on how the sequence was chunked or on the block size:
-    /// prefill in one pass, in chunks of 5, and token by token agree bit for bit.
+    /// A row's logits do not depend on how the sequence was chunked: prefill in one pass, in chunks
+    /// of 5, and token by token agree bit for bit (for a fixed block size, as in one engine). A
+    /// different page size changes where the attention kernel's online softmax rescales, so there
+    /// the results agree to float rounding only.
     @Test(arguments: ["llama-q4_1", "gemma3", "qwen2"])
-    func chunkingAndBlockSizeDoNotChangeLogits(model name: String) throws {
+    func chunkingDoesNotChangeLogits(model name: String) throws {
         let (model, ref) = try Self.load(name)
-        let whole = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: 16)
-        let chunked = try Self.run(model, ref.tokens, chunk: 5, blockSize: 4)
-        let stepwise = try Self.run(model, ref.tokens, chunk: 1, blockSize: 1)
-        #expect(whole == chunked)
-        #expect(whole == stepwise)
+        for blockSize in [16, 4] {
+            let whole = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: blockSize)
+            let chunked = try Self.run(model, ref.tokens, chunk: 5, blockSize: blockSize)
+            let stepwise = try Self.run(model, ref.tokens, chunk: 1, blockSize: blockSize)
+            #expect(whole == chunked, "block size \(blockSize)")
+            #expect(whole == stepwise, "block size \(blockSize)")
+        }
+        let a = try Self.run(model, ref.tokens, chunk: 7, blockSize: 16)
+        let b = try Self.run(model, ref.tokens, chunk: 7, blockSize: 1)
+        let scale = a.joined().map(abs).max() ?? 1
+        #expect(Self.compare(a, b).0 <= 1e-4 * scale)
     }
 }
