@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Models
 
 /// Prompt-processing and generation speed, measured like llama-bench's pp/tg tests.
@@ -12,10 +13,17 @@ public struct BenchmarkResult: Sendable, Codable {
     /// Each repetition's tokens/s, for spread.
     public var ppSamples: [Double]
     public var tgSamples: [Double]
+    /// Measured memory read bandwidth with the same thread count, GB/s.
+    public var bandwidthGBs: Double?
+    /// Bytes of weights read per decoded token (every tensor once; a tied embedding once).
+    public var weightBytesPerToken: Int
+    /// tg tokens/s over the bandwidth ceiling (bandwidth / weight bytes per token).
+    public var tgFractionOfCeiling: Double?
 
     enum CodingKeys: String, CodingKey {
         case model, threads, ppTokens = "pp_tokens", ppTPS = "pp_tps", tgTokens = "tg_tokens", tgTPS = "tg_tps"
-        case ppSamples = "pp_samples", tgSamples = "tg_samples"
+        case ppSamples = "pp_samples", tgSamples = "tg_samples", bandwidthGBs = "bandwidth_gbs"
+        case weightBytesPerToken = "weight_bytes_per_token", tgFractionOfCeiling = "tg_fraction_of_ceiling"
     }
 }
 
@@ -23,7 +31,8 @@ extension InferenceSession {
     /// pp: `promptTokens` random tokens in one fresh sequence (chunked by `maxBatchTokens`);
     /// tg: `genTokens` single-token steps from an empty cache. One warm-up run of each, then
     /// `repetitions` timed runs; the reported figure is the median.
-    public func benchmark(modelName: String, promptTokens: Int, genTokens: Int, repetitions: Int) throws -> BenchmarkResult {
+    public func benchmark(modelName: String, promptTokens: Int, genTokens: Int, repetitions: Int,
+                          measureBandwidth: Bool = true) throws -> BenchmarkResult {
         var rng = SamplingRNG(seed: 1234)
         let vocab = UInt64(config.vocabSize)
         let prompt = (0 ..< promptTokens).map { _ in Int32(rng.next() % vocab) }
@@ -64,7 +73,16 @@ extension InferenceSession {
             _ = try runTG()
             for _ in 0 ..< repetitions { tg.append(try runTG()) }
         }
+        let bytesPerToken = model.file.tensors.reduce(0) { $0 + $1.byteCount }
+        var bandwidth: Double?
+        var fraction: Double?
+        if measureBandwidth {
+            let b = BandwidthProbe.readBandwidth(threads: model.pool.threadCount) / 1e9
+            bandwidth = b
+            if !tg.isEmpty { fraction = median(tg) * Double(bytesPerToken) / (b * 1e9) }
+        }
         return BenchmarkResult(model: modelName, threads: model.pool.threadCount, ppTokens: promptTokens, ppTPS: median(pp),
-                               tgTokens: genTokens, tgTPS: median(tg), ppSamples: pp, tgSamples: tg)
+                               tgTokens: genTokens, tgTPS: median(tg), ppSamples: pp, tgSamples: tg, bandwidthGBs: bandwidth,
+                               weightBytesPerToken: bytesPerToken, tgFractionOfCeiling: fraction)
     }
 }

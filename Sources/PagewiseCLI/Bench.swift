@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Pagewise
 
 struct Bench: ParsableCommand {
@@ -15,11 +16,23 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Serving benchmark: tokens of a prompt prefix shared by every request.")
     var sharedPrefix: Int = 0
     @OptionGroup var engine: EngineOptions
+    @Flag(name: .long, help: "Only measure memory read bandwidth with 1…--threads threads.") var bandwidth = false
+    @Flag(name: .long, help: "Skip the bandwidth measurement in the pp/tg benchmark.") var noBandwidth = false
 
     func run() throws {
         try reportingErrors {
             guard promptTokens >= 0, genTokens >= 0, repetitions >= 1 else {
                 throw ValidationError("token counts must be ≥ 0 and --repetitions ≥ 1")
+            }
+            if bandwidth {
+                var rows: [[String: Double]] = []
+                for t in 1 ... options.threads {
+                    let gbs = BandwidthProbe.readBandwidth(threads: t) / 1e9
+                    rows.append(["threads": Double(t), "bandwidth_gbs": (gbs * 10).rounded() / 10])
+                    if !json { print(String(format: "read bandwidth, %d thread%@: %6.1f GB/s", t, t == 1 ? "" : "s", gbs)) }
+                }
+                if json { print(jsonLine(rows)) }
+                return
             }
             if let list = concurrency {
                 let levels = list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -29,13 +42,18 @@ struct Bench: ParsableCommand {
             }
             let session = try options.session(context: max(promptTokens, genTokens, 16))
             let name = NamedModel.named(options.model)?.name ?? URL(fileURLWithPath: options.model).lastPathComponent
-            let r = try session.benchmark(modelName: name, promptTokens: promptTokens, genTokens: genTokens, repetitions: repetitions)
+            let r = try session.benchmark(modelName: name, promptTokens: promptTokens, genTokens: genTokens, repetitions: repetitions,
+                                          measureBandwidth: !noBandwidth)
             if json {
                 print(jsonLine(r))
             } else {
                 print("model \(r.model), \(r.threads) threads")
                 print(String(format: "pp%d: %8.1f tok/s", r.ppTokens, r.ppTPS))
                 print(String(format: "tg%d: %8.1f tok/s", r.tgTokens, r.tgTPS))
+                if let b = r.bandwidthGBs, let f = r.tgFractionOfCeiling {
+                    print(String(format: "read bandwidth %.1f GB/s; %.1f MB of weights per token; decode at %.0f%% of the %.0f tok/s ceiling",
+                                 b, Double(r.weightBytesPerToken) / 1e6, f * 100, b * 1e9 / Double(r.weightBytesPerToken)))
+                }
             }
         }
     }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ck_bandwidth.h"
 
 #ifdef __cplusplus
 extern "C" {
