@@ -64,8 +64,8 @@ public final class TransformerModel: @unchecked Sendable {
 
         // Slot of every token in the paged pool, and the sequence it belongs to.
         let bs = cache.blockSize
-        var slot = [Int](repeating: 0, count: n)
-        var seqOf = [Int](repeating: 0, count: n)
+        let slot = ws.slot
+        let seqOf = ws.seqOf
         for (s, seq) in batch.sequences.enumerated() {
             for i in seq.tokenStart ..< seq.tokenStart + seq.tokenCount {
                 let pos = Int(batch.positions[i])
@@ -101,20 +101,26 @@ public final class TransformerModel: @unchecked Sendable {
                 (vCache + slot[i] * vDim).update(from: v, count: vDim)
             }
             // Attention: each token over its own sequence's cache (causal: up to its own position).
+            // Few tokens (decode): split each token's heads across the workers too. Every head is
+            // computed the same way whatever the split, so results do not depend on it.
             let window = c.slidingWindow
+            let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
+            let perGroup = (c.headCount + groups - 1) / groups
             batch.sequences.withUnsafeBufferPointer { seqs in
                 batch.positions.withUnsafeBufferPointer { positions in
-                    seqOf.withUnsafeBufferPointer { seqOf in
-                        pool.run(n) { i in
-                            let seq = seqs[seqOf[i]]
-                            let pos = Int(positions[i])
-                            let start = sliding ? max(0, pos - window + 1) : 0
-                            seq.blockTable.withUnsafeBufferPointer { table in
-                                pagedAttention(q: ws.q + i * qDim, kCache: kCache, vCache: vCache, blockTable: table.baseAddress!,
-                                               blockSize: bs, windowStart: start, contextLen: pos + 1,
-                                               nHeads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-                                               scale: c.attentionScale, out: ws.att + i * aDim)
-                            }
+                    pool.run(n * groups) { task in
+                        let i = task / groups
+                        let g = task % groups
+                        let heads = (g * perGroup) ..< min(c.headCount, (g + 1) * perGroup)
+                        guard !heads.isEmpty else { return }
+                        let seq = seqs[seqOf[i]]
+                        let pos = Int(positions[i])
+                        let start = sliding ? max(0, pos - window + 1) : 0
+                        seq.blockTable.withUnsafeBufferPointer { table in
+                            pagedAttention(q: ws.q + i * qDim, kCache: kCache, vCache: vCache, blockTable: table.baseAddress!,
+                                           blockSize: bs, windowStart: start, contextLen: pos + 1,
+                                           nHeads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                                           scale: c.attentionScale, out: ws.att + i * aDim, heads: heads)
                         }
                     }
                 }

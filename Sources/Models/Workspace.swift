@@ -14,6 +14,8 @@ final class Workspace {
     var o: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][d]
     var rows: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][d] rows that need logits
     var logits: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][vocab]
+    var slot: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] KV slot of each token
+    var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] sequence of each token
 
     func reserve(tokens n: Int, logitRows r: Int, config c: ModelConfig) {
         if n > capacityTokens {
@@ -31,6 +33,10 @@ final class Workspace {
             grow(&gate, c.feedForwardLength)
             grow(&up, c.feedForwardLength)
             grow(&o, c.embeddingLength)
+            slot.deallocate()
+            slot = .allocate(capacity: cap)
+            seqOf.deallocate()
+            seqOf = .allocate(capacity: cap)
             capacityTokens = cap
         }
         if r > capacityLogitRows {
@@ -45,5 +51,7 @@ final class Workspace {
 
     deinit {
         for p in [x, h, q, k, v, att, gate, up, o, rows, logits] { p.deallocate() }
+        slot.deallocate()
+        seqOf.deallocate()
     }
 }
