@@ -480,6 +480,13 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, tile_fn f44, tile
     _Alignas(64) float out[64];
     for (int r = r0; r < r1; r += 4) {
         const int nr = r1 - r < 4 ? r1 - r : 4;
+        /* The unpack is where the weights arrive from memory: fetch the next 4 rows while this
+           group's products run (rows are contiguous, so that is 4*rb bytes further). */
+        if (r + 4 < r1) {
+            const int nn = r1 - (r + 4) < 4 ? r1 - (r + 4) : 4;
+            const uint8_t *nx = w + (size_t)(r + 4) * rb;
+            for (size_t off = 0; off < (size_t)nn * rb; off += 64) _mm_prefetch((const char *)(nx + off), _MM_HINT_T0);
+        }
         for (int i = 0; i < nr; i++)
             up(w + (size_t)(r + i) * rb, nb, wq + (size_t)i * cols, corr + (size_t)i * (cols / 4), dwf + (size_t)i * nb,
                mwf + (size_t)i * nb);
