@@ -87,6 +87,23 @@ CK_AI void ck_scale_min_k4(int j, const uint8_t *q, int *sc, int *mn) {
 }
 
 
+/* Token groups of a packed activation copy (ck_pack_act32): tokens 0..<n are cut into groups
+   of 16, then the remainder into groups of 8, 4, 2, 1 (its binary digits, largest first).
+   A group of G tokens interleaves them as G x L lanes of 4 bytes (L = 16 / G): for block b
+   and chunk c (< 8 / L), 64 bytes at q + start*cols + 64*(b*(8/L) + c) hold, for j < G and
+   l < L, 4 bytes of token start+j, elements 32b + 4(cL + l) .. +3. The scales of group gi lie at
+   d + 16*(gi*nb + b): lane j*L + l = d of token start+j, block b (s likewise). */
+CK_AI int ck_grp_size(int n, int s) {
+    int m = n - s, g = 16;
+    while (g > m) g >>= 1;
+    return g;
+}
+CK_AI int ck_grp_index(int n, int s) {
+    int full = n & ~15;
+    return s < full ? s / 16 : full / 16 + __builtin_popcount((unsigned)(s - full));
+}
+CK_AI int ck_grp_count(int n) { return ck_grp_index(n, n); }
+
 /* per-ISA entry points */
 void ck_gemm_q_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                         const ck_act *a, int t0, int t1, float *y, size_t ldy);
@@ -99,6 +116,7 @@ void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
 void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_avx512(const float *a, const float *b, int n);
+void ck_pack_act32_avx512(ck_act *a, int cols, int nTokens, void *buf);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_f_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,

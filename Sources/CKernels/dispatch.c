@@ -41,6 +41,25 @@ void ck_gemm_f(int isa, int type, const void *w, size_t rowBytes, int r0, int r1
     ck_gemm_f_portable(type, (const uint8_t *)w, rowBytes, r0, r1, cols, x, ldx, t0, t1, y, ldy);
 }
 
+static size_t al64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+size_t ck_pack_act32_bytes(int isa, int cols, int nTokens) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512 && nTokens >= 8 && cols % 32 == 0)
+        return al64((size_t)cols * (size_t)nTokens) + 2 * al64((size_t)ck_grp_count(nTokens) * (size_t)(cols / 32) * 64);
+#endif
+    (void)isa; (void)cols; (void)nTokens;
+    return 0;
+}
+
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf) {
+    a->pq = NULL; a->pd = NULL; a->ps = NULL; a->pn = 0;
+#if defined(__x86_64__)
+    if (ck_pack_act32_bytes(isa, cols, nTokens) > 0) { ck_pack_act32_avx512(a, cols, nTokens, buf); return; }
+#endif
+    (void)buf;
+}
+
 float ck_dot_f32(int isa, const float *a, const float *b, int n) {
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512) return ck_dot_f32_avx512(a, b, n);

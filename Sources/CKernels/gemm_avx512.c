@@ -317,6 +317,217 @@ DEF_TILESK(CK_Q6_K)
 
 typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int);
 
+/* ---- 32-block formats, packed activations: tokens in lanes ----
+   A group of G = 16/L tokens is multiplied with R rows. Each dpbusd yields, for every token j of
+   the group and l < L, the exact int32 dot of one 4-element group; canonical lane (b%2)*8 + cL + l.
+   The two lane halves (even / odd blocks) are independent, so they are accumulated one after the
+   other. Signed weights: activations biased to u8 (a ^ 0x80 = a + 128) times s8 weights, starting
+   from -128 * sum of the 4 weights, which gives the exact dot. */
+
+AI512 __m512i bcL(const int L, const void *p) {
+    switch (L) {
+    case 1: return _mm512_set1_epi32((int)ck_rd32((const uint8_t *)p));
+    case 2: { long long v; memcpy(&v, p, 8); return _mm512_set1_epi64(v); }
+    case 4: return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
+    default: return _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p));
+    }
+}
+
+/* One row: weights in activation order (s8 for signed formats, u8 otherwise), -128*sum4 for
+   signed formats, scales and mins as float. */
+AI512 void unpack_row32(int type, const uint8_t *row, int nb, int8_t *wq, int32_t *corr, float *dw, float *mw) {
+    const int bb = ck_bbytes(type);
+    const __m256i z8 = _mm256_setzero_si256();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = row + (size_t)b * bb;
+        __m256i v = load1(type, blk);
+        _mm256_storeu_si256((__m256i *)(wq + 32 * b), v);
+        dw[b] = f16x(blk);
+        if (has_min32(type)) mw[b] = f16x(blk + 2);
+        if (is_signed_type(type)) {
+            __m256i s = _mm256_dpbusd_epi32(z8, _mm256_set1_epi8((char)0x80), v);
+            _mm256_storeu_si256((__m256i *)(corr + 8 * b), _mm256_sub_epi32(z8, s));
+        }
+    }
+}
+
+AI512 void grp32(int type, const int L, const int R, int nb, const int8_t *wq, size_t wqs, const int32_t *corr,
+                 size_t cs, const float *dwf, const float *mwf, const int8_t *gq, const float *gd, const float *gs,
+                 float *out) {
+    const int C = 8 / L;
+    const int sgn = is_signed_type(type), hm = has_min32(type);
+    const __mmask16 m0 = L == 1 ? 0xFFFF : (L == 2 ? 0x5555 : (L == 4 ? 0x1111 : 0x0101));
+    __m512 A[4][16];
+    for (int p = 0; p < 2; p++) {
+        __m512 acc[4][8];
+        for (int i = 0; i < R; i++)
+            for (int c = 0; c < C; c++) acc[i][c] = _mm512_setzero_ps();
+        for (int b = p; b < nb; b += 2) {
+            const __m512 dav = _mm512_loadu_ps(gd + 16 * b);
+            __m512 D[4];
+            for (int i = 0; i < R; i++) D[i] = _mm512_mul_ps(_mm512_set1_ps(dwf[(size_t)i * nb + b]), dav);
+            for (int c = 0; c < C; c++) {
+                __m512i av = _mm512_loadu_si512((const void *)(gq + 64 * (b * C + c)));
+                if (sgn) av = _mm512_xor_si512(av, _mm512_set1_epi8((char)0x80));
+                for (int i = 0; i < R; i++) {
+                    __m512i pr;
+                    if (sgn)
+                        pr = _mm512_dpbusd_epi32(bcL(L, corr + i * cs + 8 * b + c * L), av,
+                                                 bcL(L, wq + i * wqs + 32 * b + 4 * c * L));
+                    else
+                        pr = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bcL(L, wq + i * wqs + 32 * b + 4 * c * L), av);
+                    acc[i][c] = _mm512_add_ps(acc[i][c], _mm512_mul_ps(D[i], _mm512_cvtepi32_ps(pr)));
+                }
+                if (hm && c == 0) {
+                    const __m512 sv = _mm512_loadu_ps(gs + 16 * b);
+                    for (int i = 0; i < R; i++)
+                        acc[i][0] = _mm512_mask_add_ps(acc[i][0], m0, acc[i][0],
+                                                       _mm512_mul_ps(_mm512_set1_ps(mwf[(size_t)i * nb + b]), sv));
+                }
+            }
+        }
+        for (int i = 0; i < R; i++)
+            for (int c = 0; c < C; c++) A[i][p * C + c] = acc[i][c];
+    }
+    /* canonical tree: vector m holds lanes m*L .. m*L+L-1 of each token */
+    for (int i = 0; i < R; i++) {
+        for (int h = 8; h >= L; h >>= 1)
+            for (int m = 0; m < h / L; m++) A[i][m] = _mm512_add_ps(A[i][m], A[i][m + h / L]);
+        if (L == 1) {
+            _mm512_storeu_ps(out + 16 * i, A[i][0]);
+        } else {
+            float t[16];
+            _mm512_storeu_ps(t, A[i][0]);
+            for (int j = 0; j < 16 / L; j++) {
+                float *v = t + j * L;
+                for (int h = L / 2; h >= 1; h >>= 1)
+                    for (int k = 0; k < h; k++) v[k] = v[k] + v[k + h];
+                out[16 * i + j] = v[0];
+            }
+        }
+    }
+}
+
+typedef void (*grp_fn)(int, const int8_t *, size_t, const int32_t *, size_t, const float *, const float *,
+                       const int8_t *, const float *, const float *, float *);
+typedef void (*unpack_fn)(const uint8_t *, int, int8_t *, int32_t *, float *, float *);
+
+#define DEF_G(TY, L, R)                                                                                        \
+    static T512 void g32_##TY##_##L##_##R(int nb, const int8_t *wq, size_t wqs, const int32_t *corr, size_t cs, \
+                                          const float *dwf, const float *mwf, const int8_t *gq, const float *gd, \
+                                          const float *gs, float *out) {                                        \
+        grp32(TY, L, R, nb, wq, wqs, corr, cs, dwf, mwf, gq, gd, gs, out);                                      \
+    }
+#define DEF_GROUPS(TY)                                                                                         \
+    DEF_G(TY, 1, 2) DEF_G(TY, 1, 1) DEF_G(TY, 2, 4) DEF_G(TY, 2, 1) DEF_G(TY, 4, 4) DEF_G(TY, 4, 1)              \
+    DEF_G(TY, 8, 4) DEF_G(TY, 8, 1)                                                                            \
+    static T512 void up32_##TY(const uint8_t *row, int nb, int8_t *wq, int32_t *corr, float *dw, float *mw) {    \
+        unpack_row32(TY, row, nb, wq, corr, dw, mw);                                                           \
+    }                                                                                                          \
+    static const grp_fn gtab_##TY[8] = {g32_##TY##_1_2, g32_##TY##_1_1, g32_##TY##_2_4, g32_##TY##_2_1,         \
+                                        g32_##TY##_4_4, g32_##TY##_4_1, g32_##TY##_8_4, g32_##TY##_8_1};
+
+DEF_GROUPS(CK_Q4_0)
+DEF_GROUPS(CK_Q4_1)
+DEF_GROUPS(CK_Q5_0)
+DEF_GROUPS(CK_Q5_1)
+DEF_GROUPS(CK_Q8_0)
+
+T512 void ck_pack_act32_avx512(ck_act *a, int cols, int n, void *buf) {
+    const int nb = cols / 32;
+    int8_t *pq = (int8_t *)buf;
+    size_t qb = ((size_t)cols * (size_t)n + 63) & ~(size_t)63;
+    size_t db = ((size_t)ck_grp_count(n) * (size_t)nb * 64 + 63) & ~(size_t)63;
+    float *pd = (float *)((uint8_t *)buf + qb);
+    float *ps = (float *)((uint8_t *)buf + qb + db);
+    for (int s = 0; s < n;) {
+        const int G = ck_grp_size(n, s);
+        if (G >= 2) {
+            const int L = 16 / G, C = 8 / L, gi = ck_grp_index(n, s);
+            int8_t *dq = pq + (size_t)s * cols;
+            float *dd = pd + (size_t)gi * nb * 16, *ds = ps + (size_t)gi * nb * 16;
+            for (int j = 0; j < G; j++) {
+                const int8_t *src = a->q + (size_t)(s + j) * a->qStride;
+                const float *sd = a->d + (size_t)(s + j) * a->dStride, *ss = a->s + (size_t)(s + j) * a->dStride;
+                for (int b = 0; b < nb; b++) {
+                    for (int c = 0; c < C; c++)
+                        memcpy(dq + 64 * (b * C + c) + 4 * L * j, src + 32 * b + 4 * c * L, (size_t)(4 * L));
+                    for (int l = 0; l < L; l++) {
+                        dd[16 * b + j * L + l] = sd[b];
+                        ds[16 * b + j * L + l] = ss[b];
+                    }
+                }
+            }
+        }
+        s += G;
+    }
+    a->pq = pq; a->pd = pd; a->ps = ps; a->pn = n;
+}
+
+/* Token groups smaller than this go through the 4x4 register tiles (faster there). */
+#ifndef CK_PACK_MIN_G
+#define CK_PACK_MIN_G 8
+#endif
+
+/* Rows [r0,r1) x tokens [t0,t1) from the packed copy; tokens outside whole packed groups
+   go through the one-token tiles. */
+static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, tile_fn f44, tile_fn f41, tile_fn f14, tile_fn f11, const uint8_t *w, size_t rb,
+                               int r0, int r1, int cols, const ck_act *a, int t0, int t1, float *y, size_t ldy) {
+    const int nb = cols / 32, n = a->pn;
+    _Alignas(64) int8_t wq[4 * (size_t)cols];
+    _Alignas(64) int32_t corr[(size_t)cols];
+    float dwf[4 * (size_t)nb], mwf[4 * (size_t)nb];
+    _Alignas(64) float out[64];
+    for (int r = r0; r < r1; r += 4) {
+        const int nr = r1 - r < 4 ? r1 - r : 4;
+        /* The unpack is where the weights arrive from memory: fetch the next 4 rows while this
+           group's products run (rows are contiguous, so that is 4*rb bytes further). */
+        if (r + 4 < r1) {
+            const int nn = r1 - (r + 4) < 4 ? r1 - (r + 4) : 4;
+            const uint8_t *nx = w + (size_t)(r + 4) * rb;
+            for (size_t off = 0; off < (size_t)nn * rb; off += 64) _mm_prefetch((const char *)(nx + off), _MM_HINT_T0);
+        }
+        for (int i = 0; i < nr; i++)
+            up(w + (size_t)(r + i) * rb, nb, wq + (size_t)i * cols, corr + (size_t)i * (cols / 4), dwf + (size_t)i * nb,
+               mwf + (size_t)i * nb);
+        for (int s = 0; s < n;) {
+            const int G = ck_grp_size(n, s);
+            if (s + G <= t0 || s >= t1) { s += G; continue; }
+            if (G >= CK_PACK_MIN_G && s >= t0 && s + G <= t1) {
+                const int L = 16 / G, gi = ck_grp_index(n, s);
+                const int8_t *gq = a->pq + (size_t)s * cols;
+                const float *gd = a->pd + (size_t)gi * nb * 16, *gs = a->ps + (size_t)gi * nb * 16;
+                const int li = L == 1 ? 0 : (L == 2 ? 2 : (L == 4 ? 4 : 6));
+                const size_t cs = (size_t)cols / 4;
+                if (nr == 4 && L == 1) {
+                    gt[0](nb, wq, cols, corr, cs, dwf, mwf, gq, gd, gs, out);
+                    gt[0](nb, wq + 2 * (size_t)cols, cols, corr + 2 * cs, cs, dwf + 2 * nb, mwf + 2 * nb, gq, gd, gs, out + 32);
+                } else if (nr == 4) {
+                    gt[li](nb, wq, cols, corr, cs, dwf, mwf, gq, gd, gs, out);
+                } else {
+                    for (int i = 0; i < nr; i++)
+                        gt[li + 1](nb, wq + (size_t)i * cols, cols, corr + i * cs, cs, dwf + (size_t)i * nb,
+                                   mwf + (size_t)i * nb, gq, gd, gs, out + 16 * i);
+                }
+                for (int j = 0; j < G; j++)
+                    for (int i = 0; i < nr; i++) y[(size_t)(s + j) * ldy + r + i] = out[16 * i + j];
+            } else {
+                const int e = s + G < t1 ? s + G : t1;
+                int t = s > t0 ? s : t0;
+                for (; t + 4 <= e; t += 4) {
+                    if (nr == 4) f44(w, rb, nb, a, t, y, ldy, r);
+                    else for (int i = 0; i < nr; i++) f14(w, rb, nb, a, t, y, ldy, r + i);
+                }
+                for (; t < e; t++) {
+                    if (nr == 4) f41(w, rb, nb, a, t, y, ldy, r);
+                    else for (int i = 0; i < nr; i++) f11(w, rb, nb, a, t, y, ldy, r + i);
+                }
+            }
+            s += G;
+        }
+    }
+}
+
 #define SEL(P, TY) do { f44 = P##_##TY##_44; f41 = P##_##TY##_41; f14 = P##_##TY##_14; f11 = P##_##TY##_11; } while (0)
 
 void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
@@ -333,6 +544,19 @@ void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
     case CK_Q5_K: SEL(tK, CK_Q5_K); nb = cols / 256; break;
     case CK_Q6_K: SEL(tK, CK_Q6_K); nb = cols / 256; break;
     default: return;
+    }
+    if (a->pq != NULL && a->pn > 0 && t1 <= a->pn && t1 - t0 >= 2 && cols <= 8192 && nb * 32 == cols) {
+        grp_fn const *gt = NULL;
+        unpack_fn up = NULL;
+        switch (type) {
+        case CK_Q4_0: gt = gtab_CK_Q4_0; up = up32_CK_Q4_0; break;
+        case CK_Q4_1: gt = gtab_CK_Q4_1; up = up32_CK_Q4_1; break;
+        case CK_Q5_0: gt = gtab_CK_Q5_0; up = up32_CK_Q5_0; break;
+        case CK_Q5_1: gt = gtab_CK_Q5_1; up = up32_CK_Q5_1; break;
+        case CK_Q8_0: gt = gtab_CK_Q8_0; up = up32_CK_Q8_0; break;
+        default: break;
+        }
+        if (gt != NULL) { gemm32_packed(gt, up, f44, f41, f14, f11, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return; }
     }
     int t = t0;
     for (; t + 4 <= t1; t += 4) {

@@ -72,7 +72,8 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
         let dBytes = align64(dStride * nTokens * 4)
         let sBytes = actBlock == 32 ? dBytes : 0
         let bBytes = align64(bStride * nTokens * 2)
-        let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes)
+        let packBytes = actBlock == 32 ? align64(ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens))) : 0
+        let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes + packBytes)
         let q = base.assumingMemoryBound(to: Int8.self)
         let d = (base + qBytes).assumingMemoryBound(to: Float.self)
         let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
@@ -95,7 +96,11 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
         }
 
         var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
-                         qStride: qStride, dStride: dStride, bStride: bStride)
+                         qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0)
+        if packBytes > 0 {
+            // Token-interleaved copy for the batched kernels (a small fraction of the product's work).
+            ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), base + qBytes + dBytes + sBytes + bBytes)
+        }
         withUnsafePointer(to: &act) { ap in
             pool.run(nr * nt) { task in
                 let rc = task % nr, tc = task / nr

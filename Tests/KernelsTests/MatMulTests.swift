@@ -141,4 +141,39 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
             }
         }
     }
+
+    /// Every batch size (the batched kernels cut tokens into groups of 16, 8, 4, 2 and 1, and
+    /// rows into fours) gives, for each token, bitwise the portable single-token result.
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K])
+    func everyBatchSizeMatchesPortable(type: QuantType) {
+        var rng = TestRNG(seed: 1234)
+        let rows = 11, cols = 8 * 32 * 3 + (type.blockElements == 256 ? 0 : 32)
+        var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for b in 0..<(raw.count / type.blockBytes) {
+            let o = b * type.blockBytes
+            let scaleOffsets: [Int] = type == .q6_K ? [208] : (type.blockElements == 256 ? [0, 2] : (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]))
+            for s in scaleOffsets { raw[o + s] = UInt8(truncatingIfNeeded: rng.next()); raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3) }
+        }
+        let maxTokens = 70
+        let x = rng.floats(cols * maxTokens, scale: 3)
+        func go(_ nTok: Int, _ xs: ArraySlice<Float>, threads: Int, level: KernelDispatch.Level) -> [Float] {
+            var y = [Float](repeating: .nan, count: nTok * rows)
+            raw.withUnsafeBytes { buf in
+                let w = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
+                Array(xs).withUnsafeBufferPointer { xb in
+                    y.withUnsafeMutableBufferPointer { yb in
+                        matmul(w, xb.baseAddress!, ldx: cols, nTokens: nTok, yb.baseAddress!, ldy: rows,
+                               pool: ThreadPool(threadCount: threads), scratch: MatMulScratch(), level: level)
+                    }
+                }
+            }
+            return y
+        }
+        let ref = go(maxTokens, x[...], threads: 1, level: .portable)
+        for n in [2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 19, 24, 31, 32, 33, 47, 64, 65, 70] {
+            let off = (n * 7) % (maxTokens - n + 1)
+            let y = go(n, x[(off * cols)..<((off + n) * cols)], threads: 2, level: KernelDispatch.detected)
+            #expect(y.map(\.bitPattern) == Array(ref[(off * rows)..<((off + n) * rows)]).map(\.bitPattern), "\(type) n=\(n)")
+        }
+    }
 }

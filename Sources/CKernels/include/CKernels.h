@@ -54,12 +54,26 @@ typedef struct {
     size_t qStride;
     size_t dStride;
     size_t bStride;
+    /// Optional token-interleaved copy of q/d/s for 32-blocks (made by `ck_pack_act32`; NULL
+    /// when absent). Kernels that do not use it ignore it.
+    const int8_t *pq;
+    const float *pd;
+    const float *ps;
+    /// Tokens in the packed copy (the call's nTokens), 0 when absent.
+    int pn;
 } ck_act;
 
 /// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums).
 void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s);
 /// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
 void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
+
+/// Bytes of scratch `ck_pack_act32` needs for `nTokens` tokens of `cols` (a multiple of 32)
+/// at level `isa`; 0 when that level does not use a packed copy (then skip packing).
+size_t ck_pack_act32_bytes(int isa, int cols, int nTokens);
+/// Fills `buf` (64-byte aligned, `ck_pack_act32_bytes` long) with the token-interleaved copy of
+/// the 32-block activations in `a` (tokens 0..<nTokens) and sets a->pq/pd/ps/pn.
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
 
 /// Whether `type` has an integer dot product kernel (activations quantized as 32-blocks or 256-blocks).
 int ck_type_act_block(int type);
