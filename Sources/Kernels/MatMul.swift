@@ -79,7 +79,9 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
         let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
         let bs = (base + qBytes + dBytes + sBytes).assumingMemoryBound(to: Int16.self)
 
-        let quantizeToken = { (t: Int) in
+        // A local function, not a closure value: captured by the pool's non-escaping body it needs no
+        // heap context, so a steady decode loop allocates nothing here.
+        func quantizeToken(_ t: Int) {
             if actBlock == 32 {
                 ck_quantize_act32(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
             } else {
