@@ -104,6 +104,32 @@ struct CLITests {
         }
     }
 
+    /// The JSON shapes that scripts/bench-vs-llamacpp and BENCHMARKS.md rely on (speed itself is not asserted).
+    @Test func benchJSONShapes() throws {
+        let model = try TestModels.path("smollm2-135m-instruct")
+        let r = try Self.run(["bench", "--model", model, "--threads", "2", "--prompt-tokens", "32", "--gen-tokens", "8",
+                              "--repetitions", "1", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["model", "threads", "pp_tokens", "pp_tps", "tg_tokens", "tg_tps", "bandwidth_gbs", "tg_fraction_of_ceiling"] {
+            #expect(obj[key] != nil, "missing \(key)")
+        }
+        #expect(obj["pp_tokens"] as? Int == 32 && obj["tg_tokens"] as? Int == 8 && obj["threads"] as? Int == 2)
+        #expect((obj["pp_tps"] as? Double ?? 0) > 0 && (obj["tg_tps"] as? Double ?? 0) > 0)
+
+        let s = try Self.run(["bench", "--model", model, "--threads", "2", "--concurrency", "1,3", "--prompt-tokens", "8",
+                              "--gen-tokens", "4", "--json", "--kv-cache-memory", "64MiB"])
+        #expect(s.status == 0, "\(s.stderr)")
+        let serving = try #require(try JSONSerialization.jsonObject(with: Data(s.stdout.utf8)) as? [String: Any])
+        let rows = try #require(serving["results"] as? [[String: Any]])
+        #expect(rows.map { $0["concurrency"] as? Int } == [1, 3])
+        for row in rows {
+            for key in ["output_tps", "ttft_p50_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p99_ms", "kv_waste_frac", "preemptions"] {
+                #expect(row[key] != nil, "missing \(key)")
+            }
+        }
+    }
+
     @Test func badInputGivesClearErrors() throws {
         let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("pagewise-garbage-\(getpid()).gguf")
         try Data("this is not a model at all, just some text padding it out".utf8).write(to: garbage)
