@@ -57,7 +57,9 @@ public final class GGUFFile: @unchecked Sendable {
     public init(bytes: [UInt8]) throws {
         let size = bytes.count
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: size) }
+        bytes.withUnsafeBytes { src in
+            if let from = src.baseAddress, size > 0 { buffer.copyMemory(from: from, byteCount: size) }
+        }
         do {
             guard size >= 24 else { throw GGUFError.truncated(what: "header", offset: 0) }
             let r = try GGUFParser.parse(UnsafeRawBufferPointer(start: buffer, count: size))

@@ -63,6 +63,10 @@ public struct ModelConfig: Sendable {
         }
         headDim = optInt("attention.key_length") ?? embeddingLength / headCount
         valueDim = optInt("attention.value_length") ?? headDim
+        guard valueDim == headDim else {
+            throw ModelError.invalidMetadata(key: "\(archName).attention.value_length",
+                                             value: "\(valueDim) (differs from key_length \(headDim); not supported yet)")
+        }
         contextLength = optInt("context_length") ?? 2048
         rmsEps = m.float("\(archName).attention.layer_norm_rms_epsilon") ?? 1e-5
         ropeDim = optInt("rope.dimension_count") ?? headDim
