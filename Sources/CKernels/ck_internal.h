@@ -2,12 +2,16 @@
 //
 // Canonical summation order (all ISA variants must reproduce it bit for bit):
 //  * Integer dot products are exact (int32), so their internal order is free.
-//  * Float accumulation uses 16 lanes. Elements are grouped in 4s; group g = i/4 of a row
-//    lands in lane g % 16. For 32-element blocks, block b's lane k (k < 8, elements 4k..4k+3)
-//    is lane (b % 2)*8 + k and acc[lane] = acc[lane] + (dw_b * da_b) * (float)p.
-//    For 256-element super-blocks, integer lane sums (scaled by the sub-block scales) are
-//    formed per super-block, then acc[l] = acc[l] + (dw * da) * (float)isum[l].
-//  * Min/offset terms are accumulated in one scalar, block after block.
+//  * Float accumulation uses 16 lanes acc[0..15], all starting at +0.
+//  * 32-element blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): the whole block is summed as an exact
+//    integer p_b = sum_{i<32} w_i * a_i (int32), then one float step per block, in block order,
+//    into lane l = b % 16:  acc[l] = acc[l] + (dw_b * da_b) * (float)p_b
+//    and, for Q4_1 / Q5_1, right after it in the same lane:  acc[l] = acc[l] + mw_b * s_b
+//    (mw_b = the block's min, s_b = da_b * sum of the block's quantized activations).
+//  * 256-element super-blocks: elements are grouped in 4s; group g of a super-block lands in
+//    integer lane g % 16, scaled by its sub-block scale; then, per super-block,
+//    acc[l] = acc[l] + (dw * da) * (float)isum[l]. Their min terms are accumulated in one
+//    scalar, super-block after super-block, and subtracted after the tree.
 //  * The 16 lanes are reduced as a tree: 16 -> 8 (l, l+8) -> 4 (l, l+4) -> 2 (l, l+2) -> 1.
 //  * No fused multiply-add anywhere (contraction is switched off in every file).
 #ifndef CK_INTERNAL_H

@@ -60,6 +60,16 @@ AI2 __m256i dot8(int sgn, __m256i w, __m256i a) {
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
+/* v[k] = 8 partial sums of block k: lane k of the result is the exact sum of block k */
+AI2 __m256i red8(const __m256i v[8]) {
+    __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    /* h0 = [b0..b3 (lanes 0-3 of each) | b0..b3 (lanes 4-7)], h1 likewise for b4..b7 */
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+}
+
+/* R x T tile, 8 blocks at a time: one exact integer sum per block, then one float step per
+   block into lane b % 16 (lanes 0..7 in acc[..][0], 8..15 in acc[..][1]). */
 AI2 void tile32_2(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
                   const ck_act *a, int t, float *y, size_t ldy, int r) {
     const int sgn = sgn_type(type), hm = (type == CK_Q4_1 || type == CK_Q5_1);
@@ -76,25 +86,37 @@ AI2 void tile32_2(int type, const int R, const int T, const uint8_t *w, size_t r
     const uint8_t *rowp[2];
     for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
     const size_t pfd = 4 * rb;
-    for (int b = 0; b < nb; b++) {
-        const int h = b & 1;
-        __m256i wv[2];
-        float dw[2], mw[2];
+    for (int b0 = 0; b0 < nb; b0 += 8) {
+        const int n = nb - b0 < 8 ? nb - b0 : 8;
+        const int h = (b0 >> 3) & 1;
+        const __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256i wv[2][8];
+        __m256 dwv[2], mwv[2];
         for (int i = 0; i < R; i++) {
-            const uint8_t *blk = rowp[i] + (size_t)b * bb;
-            _mm_prefetch((const char *)(blk + pfd), _MM_HINT_T0);
-            wv[i] = ld32(type, blk);
-            dw[i] = f16y(blk);
-            mw[i] = hm ? f16y(blk + 2) : 0.0f;
+            const uint8_t *blk0 = rowp[i] + (size_t)b0 * bb;
+            for (size_t off = 0; off < (size_t)n * bb; off += 64) _mm_prefetch((const char *)(blk0 + pfd + off), _MM_HINT_T0);
+            uint16_t dh[8] = {0}, mh[8] = {0};
+            for (int k = 0; k < n; k++) {
+                dh[k] = ck_rd16(blk0 + (size_t)k * bb);
+                if (hm) mh[k] = ck_rd16(blk0 + (size_t)k * bb + 2);
+            }
+            dwv[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
+            mwv[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)mh));
+            for (int k = 0; k < 8; k++) wv[i][k] = k < n ? ld32(type, blk0 + (size_t)k * bb) : _mm256_setzero_si256();
         }
         for (int j = 0; j < T; j++) {
-            __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 32 * b));
+            __m256i av[8];
+            for (int k = 0; k < 8; k++)
+                av[k] = k < n ? _mm256_loadu_si256((const __m256i *)(aq[j] + 32 * (b0 + k))) : _mm256_setzero_si256();
+            const __m256 dav = _mm256_maskload_ps(ad[j] + b0, lm);
+            const __m256 sv = _mm256_maskload_ps(as[j] + b0, lm);
             for (int i = 0; i < R; i++) {
-                __m256i p = dot8(sgn, wv[i], av);
-                __m256 D = _mm256_set1_ps(dw[i] * ad[j][b]);
-                __m256 s = _mm256_add_ps(acc[i][j][h], _mm256_mul_ps(D, _mm256_cvtepi32_ps(p)));
-                if (hm) s = _mm256_blend_ps(s, _mm256_add_ps(s, _mm256_set1_ps(mw[i] * as[j][b])), 0x01);
-                acc[i][j][h] = s;
+                __m256i p[8];
+                for (int k = 0; k < 8; k++) p[k] = dot8(sgn, wv[i][k], av[k]);
+                const __m256 D = _mm256_mul_ps(dwv[i], dav);
+                __m256 s = _mm256_add_ps(acc[i][j][h], _mm256_mul_ps(D, _mm256_cvtepi32_ps(red8(p))));
+                if (hm) s = _mm256_add_ps(s, _mm256_mul_ps(mwv[i], sv));
+                acc[i][j][h] = _mm256_blendv_ps(acc[i][j][h], s, _mm256_castsi256_ps(lm));
             }
         }
     }

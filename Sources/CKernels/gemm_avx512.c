@@ -90,7 +90,24 @@ AI512 __m256i load1(int type, const uint8_t *b0) {
 
 AI512 __m512 ld2f(const float *p) { return _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *)p))); }
 
-/* R x T tile for 32-element block formats. */
+/* v[q] lanes 0..7 hold the 8 partial sums of block 2q, lanes 8..15 those of block 2q+1:
+   lane k of the result is the exact sum of block k. */
+AI512 __m512i red8x2(const __m512i v[8]) {
+    __m512i s[4], u[2];
+    for (int q = 0; q < 4; q++)
+        s[q] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * q], v[2 * q + 1]), _mm512_unpackhi_epi32(v[2 * q], v[2 * q + 1]));
+    for (int q = 0; q < 2; q++)
+        u[q] = _mm512_add_epi32(_mm512_unpacklo_epi64(s[2 * q], s[2 * q + 1]), _mm512_unpackhi_epi64(s[2 * q], s[2 * q + 1]));
+    /* u[h] 128-bit chunk c, element e = chunk c of v[4h + e] */
+    __m512i x = _mm512_add_epi32(_mm512_shuffle_i32x4(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_i32x4(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    /* lanes now hold blocks 0 2 4 6 1 3 5 7 8 10 12 14 9 11 13 15 */
+    return _mm512_permutexvar_epi32(_mm512_set_epi32(15, 11, 14, 10, 13, 9, 12, 8, 7, 3, 6, 2, 5, 1, 4, 0), x);
+}
+
+/* R x T tile for 32-element block formats: 16 blocks at a time, one integer sum per block
+   (signed weights: u8-biased activations a ^ 0x80 times s8 weights, from -128 * sum(w)),
+   then one float step per block into lane b % 16. */
 AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
                   const ck_act *a, int t, float *y, size_t ldy, int r) {
     const int sgn = is_signed_type(type), hm = has_min32(type);
@@ -107,62 +124,54 @@ AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t r
     const uint8_t *rowp[4];
     for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
     const __m512i zero = _mm512_setzero_si512();
-    const __m512i idx01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i idxD = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i idxM = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
     /* Rows of a task are contiguous, so the stream runs tile after tile: prefetch the same
        position two 4-row tiles ahead (short rows defeat the hardware stream prefetcher). */
     const size_t pfd = 8 * rb;
-    int b = 0;
-    for (; b + 1 < nb; b += 2) {
-        __m512i wv[4];
-        __mmask64 wm[4];
+    for (int b0 = 0; b0 < nb; b0 += 16) {
+        const int n = nb - b0 < 16 ? nb - b0 : 16;
+        const __mmask16 bm = (__mmask16)((1u << n) - 1u);
+        __m512i wv[4][8], cv[4][8];
         __m512 dwv[4], mwv[4];
-        for (int i = 0; i < R; i++) _mm_prefetch((const char *)(rowp[i] + (size_t)b * bb + pfd), _MM_HINT_T0);
         for (int i = 0; i < R; i++) {
-            const uint8_t *blk = rowp[i] + (size_t)b * bb;
-            __m512i v = load2(type, blk);
-            if (sgn) { wm[i] = _mm512_movepi8_mask(v); v = _mm512_abs_epi8(v); }
-            wv[i] = v;
-            __m512 dm = _mm512_castps128_ps512(load_dm2(type, blk));
-            dwv[i] = _mm512_permutexvar_ps(idxD, dm);
-            if (hm) mwv[i] = _mm512_permutexvar_ps(idxM, dm);
-        }
-        for (int j = 0; j < T; j++) {
-            __m512i av = _mm512_loadu_si512((const void *)(aq[j] + 32 * b));
-            __m512 dav = _mm512_permutexvar_ps(idx01, ld2f(ad[j] + b));
-            __m512 sv = hm ? _mm512_permutexvar_ps(idx01, ld2f(as[j] + b)) : _mm512_setzero_ps();
-            for (int i = 0; i < R; i++) {
-                __m512i x = sgn ? _mm512_mask_sub_epi8(av, wm[i], zero, av) : av;
-                __m512i p = _mm512_dpbusd_epi32(zero, wv[i], x);
-                __m512 D = _mm512_mul_ps(dwv[i], dav);
-                acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
-                if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x0101, acc[i][j], _mm512_mul_ps(mwv[i], sv));
+            const uint8_t *blk0 = rowp[i] + (size_t)b0 * bb;
+            for (size_t off = 0; off < (size_t)n * bb; off += 64) _mm_prefetch((const char *)(blk0 + pfd + off), _MM_HINT_T0);
+            uint16_t dh[16] = {0}, mh[16] = {0};
+            for (int k = 0; k < n; k++) {
+                dh[k] = ck_rd16(blk0 + (size_t)k * bb);
+                if (hm) mh[k] = ck_rd16(blk0 + (size_t)k * bb + 2);
+            }
+            dwv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh));
+            if (hm) mwv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)mh));
+            for (int q = 0; q < 8; q++) {
+                const uint8_t *blk = blk0 + (size_t)(2 * q) * bb;
+                __m512i v;
+                if (2 * q + 1 < n) v = load2(type, blk);
+                else if (2 * q < n) v = _mm512_zextsi256_si512(load1(type, blk));
+                else v = zero;
+                wv[i][q] = v;
+                if (sgn) cv[i][q] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, v));
             }
         }
-    }
-    if (b < nb) { /* last (even-indexed) block -> lanes 0..7 */
-        __m256i wv[4];
-        __mmask32 wm[4];
-        float dw[4], mw[4];
-        const __m256i z8 = _mm256_setzero_si256();
-        for (int i = 0; i < R; i++) {
-            const uint8_t *blk = rowp[i] + (size_t)b * bb;
-            __m256i v = load1(type, blk);
-            if (sgn) { wm[i] = _mm256_movepi8_mask(v); v = _mm256_abs_epi8(v); }
-            wv[i] = v;
-            dw[i] = f16x(blk);
-            mw[i] = hm ? f16x(blk + 2) : 0.0f;
-        }
         for (int j = 0; j < T; j++) {
-            __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 32 * b));
+            __m512i av[8];
+            for (int q = 0; q < 8; q++) {
+                const int8_t *ap = aq[j] + 32 * (b0 + 2 * q);
+                __m512i v;
+                if (2 * q + 1 < n) v = _mm512_loadu_si512((const void *)ap);
+                else if (2 * q < n) v = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)ap));
+                else v = zero;
+                av[q] = sgn ? _mm512_xor_si512(v, bias) : v;
+            }
+            const __m512 dav = _mm512_maskz_loadu_ps(bm, ad[j] + b0);
+            const __m512 sv = hm ? _mm512_maskz_loadu_ps(bm, as[j] + b0) : _mm512_setzero_ps();
             for (int i = 0; i < R; i++) {
-                __m256i x = sgn ? _mm256_mask_sub_epi8(av, wm[i], z8, av) : av;
-                __m256i p = _mm256_dpbusd_epi32(z8, wv[i], x);
-                __m256 D = _mm256_set1_ps(dw[i] * ad[j][b]);
-                __m256 prod = _mm256_mul_ps(D, _mm256_cvtepi32_ps(p));
-                acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x00FF, acc[i][j], _mm512_castps256_ps512(prod));
-                if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], (__mmask16)0x0001, acc[i][j], _mm512_set1_ps(mw[i] * as[j][b]));
+                __m512i p[8];
+                for (int q = 0; q < 8; q++)
+                    p[q] = sgn ? _mm512_dpbusd_epi32(cv[i][q], av[q], wv[i][q]) : _mm512_dpbusd_epi32(zero, wv[i][q], av[q]);
+                const __m512 D = _mm512_mul_ps(dwv[i], dav);
+                acc[i][j] = _mm512_mask_add_ps(acc[i][j], bm, acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(red8x2(p))));
+                if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], bm, acc[i][j], _mm512_mul_ps(mwv[i], sv));
             }
         }
     }
@@ -318,11 +327,13 @@ DEF_TILESK(CK_Q6_K)
 typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int);
 
 /* ---- 32-block formats, packed activations: tokens in lanes ----
-   A group of G = 16/L tokens is multiplied with R rows. Each dpbusd yields, for every token j of
-   the group and l < L, the exact int32 dot of one 4-element group; canonical lane (b%2)*8 + cL + l.
-   The two lane halves (even / odd blocks) are independent, so they are accumulated one after the
-   other. Signed weights: activations biased to u8 (a ^ 0x80 = a + 128) times s8 weights, starting
-   from -128 * sum of the 4 weights, which gives the exact dot. */
+   A group of G = 16/L tokens is multiplied with R rows. For each block b, C = 8/L chained
+   dpbusd give, for every token j of the group and l < L, an exact int32 partial sum; the L
+   partials of a token are added (exact) so that every lane of token j holds p_b of token j,
+   then one float step per block into canonical lane b % 16 (one vector per canonical lane,
+   all L lanes of a token computing the same value). Canonical lanes are done 4 at a time.
+   Signed weights: activations biased to u8 (a ^ 0x80 = a + 128) times s8 weights, starting
+   from -128 * sum of the block's weights (in the token's first lane), which gives the exact dot. */
 
 AI512 __m512i bcL(const int L, const void *p) {
     switch (L) {
@@ -333,8 +344,8 @@ AI512 __m512i bcL(const int L, const void *p) {
     }
 }
 
-/* One row: weights in activation order (s8 for signed formats, u8 otherwise), -128*sum4 for
-   signed formats, scales and mins as float. */
+/* One row: weights in activation order (s8 for signed formats, u8 otherwise), -128 * block
+   weight sum for signed formats, scales and mins as float. */
 AI512 void unpack_row32(int type, const uint8_t *row, int nb, int8_t *wq, int32_t *corr, float *dw, float *mw) {
     const int bb = ck_bbytes(type);
     const __m256i z8 = _mm256_setzero_si256();
@@ -346,9 +357,17 @@ AI512 void unpack_row32(int type, const uint8_t *row, int nb, int8_t *wq, int32_
         if (has_min32(type)) mw[b] = f16x(blk + 2);
         if (is_signed_type(type)) {
             __m256i s = _mm256_dpbusd_epi32(z8, _mm256_set1_epi8((char)0x80), v);
-            _mm256_storeu_si256((__m256i *)(corr + 8 * b), _mm256_sub_epi32(z8, s));
+            corr[b] = -_mm512_reduce_add_epi32(_mm512_zextsi256_si512(s));
         }
     }
+}
+
+/* every lane of a token gets the sum of the token's L lanes */
+AI512 __m512i hsumL(const int L, __m512i x) {
+    if (L >= 2) x = _mm512_add_epi32(x, _mm512_shuffle_epi32(x, (_MM_PERM_ENUM)_MM_SHUFFLE(2, 3, 0, 1)));
+    if (L >= 4) x = _mm512_add_epi32(x, _mm512_shuffle_epi32(x, (_MM_PERM_ENUM)_MM_SHUFFLE(1, 0, 3, 2)));
+    if (L >= 8) x = _mm512_add_epi32(x, _mm512_shuffle_i32x4(x, x, _MM_SHUFFLE(2, 3, 0, 1)));
+    return x;
 }
 
 AI512 void grp32(int type, const int L, const int R, int nb, const int8_t *wq, size_t wqs, const int32_t *corr,
@@ -357,53 +376,48 @@ AI512 void grp32(int type, const int L, const int R, int nb, const int8_t *wq, s
     const int C = 8 / L;
     const int sgn = is_signed_type(type), hm = has_min32(type);
     const __mmask16 m0 = L == 1 ? 0xFFFF : (L == 2 ? 0x5555 : (L == 4 ? 0x1111 : 0x0101));
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
     __m512 A[4][16];
-    for (int p = 0; p < 2; p++) {
-        __m512 acc[4][8];
+    for (int p = 0; p < 4; p++) {
+        __m512 acc[4][4];
         for (int i = 0; i < R; i++)
-            for (int c = 0; c < C; c++) acc[i][c] = _mm512_setzero_ps();
-        for (int b = p; b < nb; b += 2) {
-            const __m512 dav = _mm512_loadu_ps(gd + 16 * b);
-            __m512 D[4];
-            for (int i = 0; i < R; i++) D[i] = _mm512_mul_ps(_mm512_set1_ps(dwf[(size_t)i * nb + b]), dav);
-            for (int c = 0; c < C; c++) {
-                __m512i av = _mm512_loadu_si512((const void *)(gq + 64 * (b * C + c)));
-                if (sgn) av = _mm512_xor_si512(av, _mm512_set1_epi8((char)0x80));
-                for (int i = 0; i < R; i++) {
-                    __m512i pr;
-                    if (sgn)
-                        pr = _mm512_dpbusd_epi32(bcL(L, corr + i * cs + 8 * b + c * L), av,
-                                                 bcL(L, wq + i * wqs + 32 * b + 4 * c * L));
-                    else
-                        pr = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bcL(L, wq + i * wqs + 32 * b + 4 * c * L), av);
-                    acc[i][c] = _mm512_add_ps(acc[i][c], _mm512_mul_ps(D[i], _mm512_cvtepi32_ps(pr)));
+            for (int k = 0; k < 4; k++) acc[i][k] = _mm512_setzero_ps();
+        for (int b0 = 4 * p; b0 < nb; b0 += 16) {
+            for (int k = 0; k < 4 && b0 + k < nb; k++) {
+                const int b = b0 + k;
+                const __m512 dav = _mm512_loadu_ps(gd + 16 * b);
+                __m512i av[8];
+                for (int c = 0; c < C; c++) {
+                    av[c] = _mm512_loadu_si512((const void *)(gq + 64 * (b * C + c)));
+                    if (sgn) av[c] = _mm512_xor_si512(av[c], bias);
                 }
-                if (hm && c == 0) {
-                    const __m512 sv = _mm512_loadu_ps(gs + 16 * b);
-                    for (int i = 0; i < R; i++)
-                        acc[i][0] = _mm512_mask_add_ps(acc[i][0], m0, acc[i][0],
-                                                       _mm512_mul_ps(_mm512_set1_ps(mwf[(size_t)i * nb + b]), sv));
+                for (int i = 0; i < R; i++) {
+                    __m512i x = sgn ? _mm512_maskz_set1_epi32(m0, corr[i * cs + b]) : _mm512_setzero_si512();
+                    for (int c = 0; c < C; c++) {
+                        const __m512i wb = bcL(L, wq + i * wqs + 32 * b + 4 * c * L);
+                        x = sgn ? _mm512_dpbusd_epi32(x, av[c], wb) : _mm512_dpbusd_epi32(x, wb, av[c]);
+                    }
+                    const __m512 D = _mm512_mul_ps(_mm512_set1_ps(dwf[(size_t)i * nb + b]), dav);
+                    acc[i][k] = _mm512_add_ps(acc[i][k], _mm512_mul_ps(D, _mm512_cvtepi32_ps(hsumL(L, x))));
+                    if (hm)
+                        acc[i][k] = _mm512_add_ps(acc[i][k], _mm512_mul_ps(_mm512_set1_ps(mwf[(size_t)i * nb + b]),
+                                                                           _mm512_loadu_ps(gs + 16 * b)));
                 }
             }
         }
         for (int i = 0; i < R; i++)
-            for (int c = 0; c < C; c++) A[i][p * C + c] = acc[i][c];
+            for (int k = 0; k < 4; k++) A[i][4 * p + k] = acc[i][k];
     }
-    /* canonical tree: vector m holds lanes m*L .. m*L+L-1 of each token */
+    /* canonical tree over the 16 lane vectors; token j is read from lane j*L */
     for (int i = 0; i < R; i++) {
-        for (int h = 8; h >= L; h >>= 1)
-            for (int m = 0; m < h / L; m++) A[i][m] = _mm512_add_ps(A[i][m], A[i][m + h / L]);
+        for (int h = 8; h >= 1; h >>= 1)
+            for (int m = 0; m < h; m++) A[i][m] = _mm512_add_ps(A[i][m], A[i][m + h]);
         if (L == 1) {
             _mm512_storeu_ps(out + 16 * i, A[i][0]);
         } else {
             float t[16];
             _mm512_storeu_ps(t, A[i][0]);
-            for (int j = 0; j < 16 / L; j++) {
-                float *v = t + j * L;
-                for (int h = L / 2; h >= 1; h >>= 1)
-                    for (int k = 0; k < h; k++) v[k] = v[k] + v[k + h];
-                out[16 * i + j] = v[0];
-            }
+            for (int j = 0; j < 16 / L; j++) out[16 * i + j] = t[j * L];
         }
     }
 }

@@ -50,14 +50,12 @@ static float dot32(int type, const uint8_t *row, int nb, const int8_t *aq, const
         unpack32(type, row + (size_t)b * bb, w, &dw, &mw);
         float D = dw * ad[b];
         const int8_t *a = aq + 32 * b;
-        int l0 = (b & 1) * 8;
-        for (int k = 0; k < 8; k++) {
-            int p = 0;
-            for (int i = 0; i < 4; i++) p += w[4 * k + i] * a[4 * k + i];
-            acc[l0 + k] = acc[l0 + k] + D * (float)p;
-        }
-        /* min term of the block goes to the block's first lane, after its dot terms */
-        if (hasMin) acc[l0] = acc[l0] + mw * as[b];
+        int p = 0; /* exact: |p| <= 32 * 255 * 127 */
+        for (int i = 0; i < 32; i++) p += w[i] * a[i];
+        const int l = b & 15;
+        acc[l] = acc[l] + D * (float)p;
+        /* min term of the block goes to the block's lane, after its dot term */
+        if (hasMin) acc[l] = acc[l] + mw * as[b];
     }
     return ck_tree16(acc);
 }
