@@ -90,28 +90,130 @@ AI512 __m256i load1(int type, const uint8_t *b0) {
 
 AI512 __m512 ld2f(const float *p) { return _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *)p))); }
 
-/* v[q] lanes 0..7 hold the 8 partial sums of block 2q, lanes 8..15 those of block 2q+1:
-   lane k of the result is the exact sum of block k. */
-AI512 __m512i red8x2(const __m512i v[8]) {
-    __m512i s[4], u[2];
-    for (int q = 0; q < 4; q++)
-        s[q] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * q], v[2 * q + 1]), _mm512_unpackhi_epi32(v[2 * q], v[2 * q + 1]));
-    for (int q = 0; q < 2; q++)
-        u[q] = _mm512_add_epi32(_mm512_unpacklo_epi64(s[2 * q], s[2 * q + 1]), _mm512_unpackhi_epi64(s[2 * q], s[2 * q + 1]));
-    /* u[h] 128-bit chunk c, element e = chunk c of v[4h + e] */
-    __m512i x = _mm512_add_epi32(_mm512_shuffle_i32x4(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_i32x4(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
-    /* lanes now hold blocks 0 2 4 6 1 3 5 7 8 10 12 14 9 11 13 15 */
-    return _mm512_permutexvar_epi32(_mm512_set_epi32(15, 11, 14, 10, 13, 9, 12, 8, 7, 3, 6, 2, 5, 1, 4, 0), x);
+/* 16 bytes at p + k*stride in 128-bit chunk k (k < 4), zero for k >= nv */
+AI512 __m512i ld4x16(const uint8_t *p, size_t stride, int nv) {
+    __m512i v = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)p));
+    if (nv > 1) v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + stride)), 1);
+    if (nv > 2) v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 2 * stride)), 2);
+    if (nv > 3) v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * stride)), 3);
+    return v;
 }
 
-/* R x T tile for 32-element block formats: 16 blocks at a time, one integer sum per block
-   (signed weights: u8-biased activations a ^ 0x80 times s8 weights, from -128 * sum(w)),
-   then one float step per block into lane b % 16. */
-AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
-                  const ck_act *a, int t, float *y, size_t ldy, int r) {
+/* 16 bits of the 32-bit word at p + k*stride (low half if hi == 0) in bits 16k..16k+15 */
+AI512 __mmask64 qh4(const uint8_t *p, size_t stride, int nv, int hi) {
+    uint64_t m = 0;
+    for (int k = 0; k < nv; k++) m |= (uint64_t)((ck_rd32(p + (size_t)k * stride) >> (hi ? 16 : 0)) & 0xFFFFu) << (16 * k);
+    return (__mmask64)m;
+}
+
+/* Weights of 4 consecutive blocks (nv of them valid) split in halves: lo chunk k = elements
+   0..15 of block k, hi chunk k = elements 16..31 (signed for signed formats). */
+AI512 void load4(int type, const uint8_t *blk, int nv, __m512i *lo, __m512i *hi) {
+    const size_t bb = (size_t)ck_bbytes(type);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    switch (type) {
+    case CK_Q8_0:
+        *lo = ld4x16(blk + 2, bb, nv);
+        *hi = ld4x16(blk + 18, bb, nv);
+        return;
+    case CK_Q4_0:
+    case CK_Q4_1: {
+        __m512i v = ld4x16(blk + (type == CK_Q4_0 ? 2 : 4), bb, nv);
+        *lo = _mm512_and_si512(v, m4);
+        *hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        if (type == CK_Q4_0) { *lo = _mm512_sub_epi8(*lo, _mm512_set1_epi8(8)); *hi = _mm512_sub_epi8(*hi, _mm512_set1_epi8(8)); }
+        return;
+    }
+    default: { /* Q5_0, Q5_1 */
+        const int o = type == CK_Q5_0 ? 2 : 4;
+        __m512i v = ld4x16(blk + o + 4, bb, nv);
+        const __m512i h5 = _mm512_set1_epi8(0x10);
+        *lo = _mm512_or_si512(_mm512_and_si512(v, m4), _mm512_maskz_mov_epi8(qh4(blk + o, bb, nv, 0), h5));
+        *hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_maskz_mov_epi8(qh4(blk + o, bb, nv, 1), h5));
+        if (type == CK_Q5_0) { *lo = _mm512_sub_epi8(*lo, h5); *hi = _mm512_sub_epi8(*hi, h5); }
+        return;
+    }
+    }
+}
+
+/* lane l of a 16-block set holds block P(l) = 4*(l%4) + l/4 (an involution) */
+#define CK_PIDX _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0)
+
+/* v[m] chunk k (lanes 4k..4k+3) holds partial sums of block 4m+k: lane l of the result is the
+   exact sum of block P(l). */
+AI512 __m512i red4x4(const __m512i v[4]) {
+    __m512i s0 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+    __m512i s1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(s0, s1), _mm512_unpackhi_epi64(s0, s1));
+}
+
+/* One set of n (<= 16) blocks starting at b0 for an R x T tile; accumulators in P order. */
+AI512 void set32(int type, const int R, const int T, const int n, const uint8_t *const *rowp, int b0,
+                 const int8_t *const *aq, const float *const *ad, const float *const *as, __m512 acc[4][4], size_t pfd) {
     const int sgn = is_signed_type(type), hm = has_min32(type);
     const int bb = ck_bbytes(type);
+    const int ng = (n + 3) / 4;
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    const __m512i pidx = CK_PIDX;
+    const __mmask16 bm = (__mmask16)((1u << n) - 1u);
+    const __mmask16 pm = _mm512_cmplt_epi32_mask(pidx, _mm512_set1_epi32(n));
+    __m512i wlo[4][4], whi[4][4], cv[4][4];
+    __m512 dwv[4], mwv[4];
+    for (int i = 0; i < R; i++) {
+        const uint8_t *blk0 = rowp[i] + (size_t)b0 * bb;
+        for (size_t off = 0; off < (size_t)n * bb; off += 64) _mm_prefetch((const char *)(blk0 + pfd + off), _MM_HINT_T0);
+        /* 4 bytes at the start of each block: d (and m for formats with a min), in P order */
+        const __m512i dm = _mm512_mask_i32gather_epi32(zero, pm, _mm512_mullo_epi32(_mm512_set1_epi32(bb), pidx),
+                                                       (const void *)blk0, 1);
+        dwv[i] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
+        if (hm) mwv[i] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+        for (int m = 0; m < ng; m++) {
+            const int nv = n - 4 * m < 4 ? n - 4 * m : 4;
+            load4(type, blk0 + (size_t)(4 * m) * bb, nv, &wlo[i][m], &whi[i][m]);
+            if (sgn)
+                cv[i][m] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, bias, wlo[i][m]), bias, whi[i][m]));
+        }
+    }
+    for (int j = 0; j < T; j++) {
+        __m512i alo[4], ahi[4];
+        for (int m = 0; m < ng; m++) {
+            const int nv = n - 4 * m < 4 ? n - 4 * m : 4;
+            const int8_t *ap = aq[j] + 32 * (b0 + 4 * m);
+            __m512i A0, A1;
+            if (nv == 4) {
+                A0 = _mm512_loadu_si512((const void *)ap);
+                A1 = _mm512_loadu_si512((const void *)(ap + 64));
+            } else {
+                A0 = _mm512_maskz_loadu_epi8(nv >= 2 ? ~(__mmask64)0 : (__mmask64)0xFFFFFFFFu, (const void *)ap);
+                A1 = _mm512_maskz_loadu_epi8(nv == 3 ? (__mmask64)0xFFFFFFFFu : 0, (const void *)(ap + 64));
+            }
+            alo[m] = _mm512_shuffle_i32x4(A0, A1, _MM_SHUFFLE(2, 0, 2, 0));
+            ahi[m] = _mm512_shuffle_i32x4(A0, A1, _MM_SHUFFLE(3, 1, 3, 1));
+            if (sgn) { alo[m] = _mm512_xor_si512(alo[m], bias); ahi[m] = _mm512_xor_si512(ahi[m], bias); }
+        }
+        const __m512 dav = _mm512_permutexvar_ps(pidx, _mm512_maskz_loadu_ps(bm, ad[j] + b0));
+        const __m512 sv = hm ? _mm512_permutexvar_ps(pidx, _mm512_maskz_loadu_ps(bm, as[j] + b0)) : _mm512_setzero_ps();
+        for (int i = 0; i < R; i++) {
+            __m512i p[4];
+            for (int m = 0; m < 4; m++) {
+                if (m >= ng) { p[m] = zero; continue; }
+                p[m] = sgn ? _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(cv[i][m], alo[m], wlo[i][m]), ahi[m], whi[i][m])
+                           : _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, wlo[i][m], alo[m]), whi[i][m], ahi[m]);
+            }
+            const __m512 D = _mm512_mul_ps(dwv[i], dav);
+            acc[i][j] = _mm512_mask_add_ps(acc[i][j], pm, acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(red4x4(p))));
+            if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], pm, acc[i][j], _mm512_mul_ps(mwv[i], sv));
+        }
+    }
+}
+
+/* R x T tile for 32-element block formats: 16 blocks at a time, one exact integer sum per
+   block (signed weights: u8-biased activations a ^ 0x80 times s8 weights, from -128 * sum(w)),
+   then one float step per block into its canonical lane b % 16 (held in P order, put back in
+   canonical order before the tree). */
+AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
+                  const ck_act *a, int t, float *y, size_t ldy, int r) {
     __m512 acc[4][4];
     const int8_t *aq[4];
     const float *ad[4], *as[4];
@@ -123,60 +225,14 @@ AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t r
     }
     const uint8_t *rowp[4];
     for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i bias = _mm512_set1_epi8((char)0x80);
     /* Rows of a task are contiguous, so the stream runs tile after tile: prefetch the same
        position two 4-row tiles ahead (short rows defeat the hardware stream prefetcher). */
     const size_t pfd = 8 * rb;
-    for (int b0 = 0; b0 < nb; b0 += 16) {
-        const int n = nb - b0 < 16 ? nb - b0 : 16;
-        const __mmask16 bm = (__mmask16)((1u << n) - 1u);
-        __m512i wv[4][8], cv[4][8];
-        __m512 dwv[4], mwv[4];
-        for (int i = 0; i < R; i++) {
-            const uint8_t *blk0 = rowp[i] + (size_t)b0 * bb;
-            for (size_t off = 0; off < (size_t)n * bb; off += 64) _mm_prefetch((const char *)(blk0 + pfd + off), _MM_HINT_T0);
-            uint16_t dh[16] = {0}, mh[16] = {0};
-            for (int k = 0; k < n; k++) {
-                dh[k] = ck_rd16(blk0 + (size_t)k * bb);
-                if (hm) mh[k] = ck_rd16(blk0 + (size_t)k * bb + 2);
-            }
-            dwv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh));
-            if (hm) mwv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)mh));
-            for (int q = 0; q < 8; q++) {
-                const uint8_t *blk = blk0 + (size_t)(2 * q) * bb;
-                __m512i v;
-                if (2 * q + 1 < n) v = load2(type, blk);
-                else if (2 * q < n) v = _mm512_zextsi256_si512(load1(type, blk));
-                else v = zero;
-                wv[i][q] = v;
-                if (sgn) cv[i][q] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, v));
-            }
-        }
-        for (int j = 0; j < T; j++) {
-            __m512i av[8];
-            for (int q = 0; q < 8; q++) {
-                const int8_t *ap = aq[j] + 32 * (b0 + 2 * q);
-                __m512i v;
-                if (2 * q + 1 < n) v = _mm512_loadu_si512((const void *)ap);
-                else if (2 * q < n) v = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)ap));
-                else v = zero;
-                av[q] = sgn ? _mm512_xor_si512(v, bias) : v;
-            }
-            const __m512 dav = _mm512_maskz_loadu_ps(bm, ad[j] + b0);
-            const __m512 sv = hm ? _mm512_maskz_loadu_ps(bm, as[j] + b0) : _mm512_setzero_ps();
-            for (int i = 0; i < R; i++) {
-                __m512i p[8];
-                for (int q = 0; q < 8; q++)
-                    p[q] = sgn ? _mm512_dpbusd_epi32(cv[i][q], av[q], wv[i][q]) : _mm512_dpbusd_epi32(zero, wv[i][q], av[q]);
-                const __m512 D = _mm512_mul_ps(dwv[i], dav);
-                acc[i][j] = _mm512_mask_add_ps(acc[i][j], bm, acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(red8x2(p))));
-                if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], bm, acc[i][j], _mm512_mul_ps(mwv[i], sv));
-            }
-        }
-    }
+    int b0 = 0;
+    for (; b0 + 16 <= nb; b0 += 16) set32(type, R, T, 16, rowp, b0, aq, ad, as, acc, pfd);
+    if (b0 < nb) set32(type, R, T, nb - b0, rowp, b0, aq, ad, as, acc, pfd);
     for (int j = 0; j < T; j++)
-        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(acc[i][j]);
+        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(_mm512_permutexvar_ps(CK_PIDX, acc[i][j]));
 }
 
 /* Unpack one super-block chunk c (elements 64c..64c+63) of a K-quant row. */
@@ -392,11 +448,15 @@ AI512 void grp32(int type, const int L, const int R, int nb, const int8_t *wq, s
                     if (sgn) av[c] = _mm512_xor_si512(av[c], bias);
                 }
                 for (int i = 0; i < R; i++) {
+                    /* two independent dpbusd chains (even / odd chunks), then added */
                     __m512i x = sgn ? _mm512_maskz_set1_epi32(m0, corr[i * cs + b]) : _mm512_setzero_si512();
+                    __m512i x1 = _mm512_setzero_si512();
                     for (int c = 0; c < C; c++) {
                         const __m512i wb = bcL(L, wq + i * wqs + 32 * b + 4 * c * L);
-                        x = sgn ? _mm512_dpbusd_epi32(x, av[c], wb) : _mm512_dpbusd_epi32(x, wb, av[c]);
+                        if (c & 1) x1 = sgn ? _mm512_dpbusd_epi32(x1, av[c], wb) : _mm512_dpbusd_epi32(x1, wb, av[c]);
+                        else x = sgn ? _mm512_dpbusd_epi32(x, av[c], wb) : _mm512_dpbusd_epi32(x, wb, av[c]);
                     }
+                    x = _mm512_add_epi32(x, x1);
                     const __m512 D = _mm512_mul_ps(_mm512_set1_ps(dwf[(size_t)i * nb + b]), dav);
                     acc[i][k] = _mm512_add_ps(acc[i][k], _mm512_mul_ps(D, _mm512_cvtepi32_ps(hsumL(L, x))));
                     if (hm)
