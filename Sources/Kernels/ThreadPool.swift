@@ -24,13 +24,20 @@ public final class ThreadPool: @unchecked Sendable {
             for i in 0..<n { body(i) }
             return
         }
+        // The body travels to the C trampoline as a pointer to a concrete struct: its field keeps
+        // the closure's native representation, so no reabstraction thunk (heap context) is made.
         withoutActuallyEscaping(body) { escapable in
-            var fn = escapable
-            withUnsafeMutablePointer(to: &fn) { ptr in
+            var task = PoolTask(call: escapable)
+            withUnsafeMutablePointer(to: &task) { ptr in
                 ck_pool_run(pool, n, { ctx, i in
-                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                    ctx.unsafelyUnwrapped.assumingMemoryBound(to: PoolTask.self).pointee.call(Int(i))
                 }, UnsafeMutableRawPointer(ptr))
             }
         }
     }
+}
+
+/// The body of one `ThreadPool.run` call, handed to the C workers by address.
+private struct PoolTask {
+    let call: (Int) -> Void
 }
