@@ -21,6 +21,27 @@ public final class MatMulScratch {
     }
 }
 
+/// One quantized product's work split, read by `gemmJobTask` on every worker.
+private struct GemmJob {
+    let isa: Int32, type: Int32
+    let w: UnsafeRawPointer
+    let rowBytes: Int, rows: Int, cols: Int
+    let act: UnsafePointer<ck_act>
+    let nTokens: Int
+    let y: UnsafeMutablePointer<Float>
+    let ldy: Int, nr: Int, rowChunk: Int, tokChunk: Int
+}
+
+/// Task `task` of a `GemmJob`: row chunk task % nr, token chunk task / nr.
+private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
+    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: GemmJob.self)
+    let rc = task % j.pointee.nr, tc = task / j.pointee.nr
+    let r0 = rc * j.pointee.rowChunk, r1 = min(j.pointee.rows, r0 + j.pointee.rowChunk)
+    let t0 = tc * j.pointee.tokChunk, t1 = min(j.pointee.nTokens, t0 + j.pointee.tokChunk)
+    ck_gemm_q(j.pointee.isa, j.pointee.type, j.pointee.w, j.pointee.rowBytes, Int32(r0), Int32(r1),
+              Int32(j.pointee.cols), j.pointee.act, Int32(t0), Int32(t1), j.pointee.y, j.pointee.ldy)
+}
+
 @inline(__always) private func align64(_ n: Int) -> Int { (n + 63) & ~63 }
 
 /// y[t*ldy + r] = dot(w.row(r), x[t*ldx ..< t*ldx+cols]) for t in 0..<nTokens, r in 0..<w.rows.
@@ -104,12 +125,10 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
             ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), base + qBytes + dBytes + sBytes + bBytes)
         }
         withUnsafePointer(to: &act) { ap in
-            pool.run(nr * nt) { task in
-                let rc = task % nr, tc = task / nr
-                let r0 = rc * rowChunk, r1 = min(rows, r0 + rowChunk)
-                let t0 = tc * tokChunk, t1 = min(nTokens, t0 + tokChunk)
-                ck_gemm_q(isa, type, w.data, rowBytes, Int32(r0), Int32(r1), Int32(cols), ap,
-                          Int32(t0), Int32(t1), y, ldy)
+            var job = GemmJob(isa: isa, type: type, w: w.data, rowBytes: rowBytes, rows: rows, cols: cols,
+                              act: ap, nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rowChunk, tokChunk: tokChunk)
+            withUnsafeMutablePointer(to: &job) { jp in
+                pool.run(nr * nt, context: UnsafeMutableRawPointer(jp), gemmJobTask)
             }
         }
         return

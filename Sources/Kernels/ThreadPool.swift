@@ -18,6 +18,18 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit { ck_pool_destroy(pool) }
 
+    /// `run` for hot paths: `fn(context, i)` for i in 0..<n, with nothing allocated per call
+    /// (the closure form makes one small heap object per call for `withoutActuallyEscaping`).
+    public func run(_ n: Int, context: UnsafeMutableRawPointer,
+                    _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        if n <= 0 { return }
+        if n == 1 || threadCount == 1 {
+            for i in 0..<n { fn(context, i) }
+            return
+        }
+        ck_pool_run(pool, n, fn, context)
+    }
+
     public func run(_ n: Int, _ body: (Int) -> Void) {
         if n <= 0 { return }
         if n == 1 || threadCount == 1 {
