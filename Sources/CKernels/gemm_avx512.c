@@ -149,7 +149,7 @@ AI512 __m512i red4x4(const __m512i v[4]) {
 
 /* One set of n (<= 16) blocks starting at b0 for an R x T tile; accumulators in P order. */
 AI512 void set32(int type, const int R, const int T, const int n, const uint8_t *const *rowp, int b0,
-                 const int8_t *const *aq, const float *const *ad, const float *const *as, __m512 acc[4][4], size_t pfd) {
+                 const int8_t *const *sq, const float *const *ad, const float *const *as, __m512 acc[4][4], size_t pfd) {
     const int sgn = is_signed_type(type), hm = has_min32(type);
     const int bb = ck_bbytes(type);
     const int ng = (n + 3) / 4;
@@ -178,19 +178,9 @@ AI512 void set32(int type, const int R, const int T, const int n, const uint8_t 
     for (int j = 0; j < T; j++) {
         __m512i alo[4], ahi[4];
         for (int m = 0; m < ng; m++) {
-            const int nv = n - 4 * m < 4 ? n - 4 * m : 4;
-            const int8_t *ap = aq[j] + 32 * (b0 + 4 * m);
-            __m512i A0, A1;
-            if (nv == 4) {
-                A0 = _mm512_loadu_si512((const void *)ap);
-                A1 = _mm512_loadu_si512((const void *)(ap + 64));
-            } else {
-                A0 = _mm512_maskz_loadu_epi8(nv >= 2 ? ~(__mmask64)0 : (__mmask64)0xFFFFFFFFu, (const void *)ap);
-                A1 = _mm512_maskz_loadu_epi8(nv == 3 ? (__mmask64)0xFFFFFFFFu : 0, (const void *)(ap + 64));
-            }
-            alo[m] = _mm512_shuffle_i32x4(A0, A1, _MM_SHUFFLE(2, 0, 2, 0));
-            ahi[m] = _mm512_shuffle_i32x4(A0, A1, _MM_SHUFFLE(3, 1, 3, 1));
-            if (sgn) { alo[m] = _mm512_xor_si512(alo[m], bias); ahi[m] = _mm512_xor_si512(ahi[m], bias); }
+            const int8_t *ap = sq[j] + 128 * (b0 / 4 + m);
+            alo[m] = _mm512_load_si512((const void *)ap);
+            ahi[m] = _mm512_load_si512((const void *)(ap + 64));
         }
         const __m512 dav = _mm512_permutexvar_ps(pidx, _mm512_maskz_loadu_ps(bm, ad[j] + b0));
         const __m512 sv = hm ? _mm512_permutexvar_ps(pidx, _mm512_maskz_loadu_ps(bm, as[j] + b0)) : _mm512_setzero_ps();
@@ -208,17 +198,41 @@ AI512 void set32(int type, const int R, const int T, const int n, const uint8_t 
     }
 }
 
+/* Split copy of one token's activations for the tiles: per 4-block group g, 64 bytes holding
+   elements 0..15 of its 4 blocks, then 64 bytes with elements 16..31 (zero past the last block),
+   biased to u8 (a ^ 0x80) for signed formats. 128 * ceil(nb/4) bytes, 64-aligned. */
+AI512 void split_act(const int8_t *src, int nb, int sgn, int8_t *dst) {
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    for (int g = 0; 4 * g < nb; g++) {
+        const int nv = nb - 4 * g < 4 ? nb - 4 * g : 4;
+        const int8_t *ap = src + 128 * g;
+        __m512i A0, A1;
+        if (nv == 4) {
+            A0 = _mm512_loadu_si512((const void *)ap);
+            A1 = _mm512_loadu_si512((const void *)(ap + 64));
+        } else {
+            A0 = _mm512_maskz_loadu_epi8(nv >= 2 ? ~(__mmask64)0 : (__mmask64)0xFFFFFFFFu, (const void *)ap);
+            A1 = _mm512_maskz_loadu_epi8(nv == 3 ? (__mmask64)0xFFFFFFFFu : 0, (const void *)(ap + 64));
+        }
+        __m512i lo = _mm512_shuffle_i32x4(A0, A1, _MM_SHUFFLE(2, 0, 2, 0));
+        __m512i hi = _mm512_shuffle_i32x4(A0, A1, _MM_SHUFFLE(3, 1, 3, 1));
+        if (sgn) { lo = _mm512_xor_si512(lo, bias); hi = _mm512_xor_si512(hi, bias); }
+        _mm512_store_si512((void *)(dst + 128 * g), lo);
+        _mm512_store_si512((void *)(dst + 128 * g + 64), hi);
+    }
+}
+
 /* R x T tile for 32-element block formats: 16 blocks at a time, one exact integer sum per
    block (signed weights: u8-biased activations a ^ 0x80 times s8 weights, from -128 * sum(w)),
    then one float step per block into its canonical lane b % 16 (held in P order, put back in
    canonical order before the tree). */
 AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t rb, int nb,
-                  const ck_act *a, int t, float *y, size_t ldy, int r) {
+                  const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sqb, size_t sqs, int st) {
     __m512 acc[4][4];
     const int8_t *aq[4];
     const float *ad[4], *as[4];
     for (int j = 0; j < T; j++) {
-        aq[j] = a->q + (size_t)(t + j) * a->qStride;
+        aq[j] = sqb + (size_t)(t + j - st) * sqs;
         ad[j] = a->d + (size_t)(t + j) * a->dStride;
         as[j] = a->s + (size_t)(t + j) * a->dStride;
         for (int i = 0; i < R; i++) acc[i][j] = _mm512_setzero_ps();
@@ -361,15 +375,15 @@ AI512 void tileK(int type, const int R, const int T, const uint8_t *w, size_t rb
 }
 
 #define DEF_TILES(TY)                                                                                          \
-    static T512 void t32_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 4, 4, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void t32_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 4, 1, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void t32_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 1, 4, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void t32_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tile32(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
+    static T512 void t32_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 4, 4, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); } \
+    static T512 void t32_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 4, 1, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); } \
+    static T512 void t32_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 1, 4, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); } \
+    static T512 void t32_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 1, 1, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); }
 #define DEF_TILESK(TY)                                                                                         \
-    static T512 void tK_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 4, 4, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void tK_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 4, 1, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void tK_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 1, 4, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void tK_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
+    static T512 void tK_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 4, 4, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void tK_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 4, 1, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void tK_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 1, 4, w, rb, nb, a, t, y, ldy, r); } \
+    static T512 void tK_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
 
 DEF_TILES(CK_Q4_0)
 DEF_TILES(CK_Q4_1)
@@ -380,7 +394,37 @@ DEF_TILESK(CK_Q4_K)
 DEF_TILESK(CK_Q5_K)
 DEF_TILESK(CK_Q6_K)
 
-typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int);
+typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int, const int8_t *, size_t, int);
+
+/* Tokens [t0,t1) x rows [r0,r1) through the register tiles. 32-block formats (split != NULL)
+   read split activations (split_act), made here for up to 8 tokens at a time. */
+typedef void (*split_fn)(const int8_t *, int, int8_t *);
+static T512 void run_tiles(tile_fn f44, tile_fn f41, tile_fn f14, tile_fn f11, split_fn split, const uint8_t *w,
+                           size_t rb, int nb, const ck_act *a, int t0, int t1, int r0, int r1, float *y, size_t ldy) {
+    const size_t sqs = split ? (size_t)((nb + 3) / 4) * 128 : 64;
+    int chunk = 8;
+    while (chunk > 1 && (size_t)chunk * sqs > 65536) chunk >>= 1;
+    _Alignas(64) int8_t sbuf[(size_t)chunk * sqs];
+    for (int tc = t0; tc < t1; tc += chunk) {
+        const int te = t1 - tc < chunk ? t1 : tc + chunk;
+        if (split)
+            for (int t = tc; t < te; t++) split(a->q + (size_t)t * a->qStride, nb, sbuf + (size_t)(t - tc) * sqs);
+        int t = tc;
+        for (; t + 4 <= te; t += 4) {
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) f44(w, rb, nb, a, t, y, ldy, r, sbuf, sqs, tc);
+            for (; r < r1; r++) f14(w, rb, nb, a, t, y, ldy, r, sbuf, sqs, tc);
+        }
+        for (; t < te; t++) {
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) f41(w, rb, nb, a, t, y, ldy, r, sbuf, sqs, tc);
+            for (; r < r1; r++) f11(w, rb, nb, a, t, y, ldy, r, sbuf, sqs, tc);
+        }
+    }
+}
+
+static T512 void split_s(const int8_t *src, int nb, int8_t *dst) { split_act(src, nb, 1, dst); }
+static T512 void split_u(const int8_t *src, int nb, int8_t *dst) { split_act(src, nb, 0, dst); }
 
 /* ---- 32-block formats, packed activations: tokens in lanes ----
    A group of G = 16/L tokens is multiplied with R rows. For each block b, C = 8/L chained
@@ -545,7 +589,7 @@ T512 void ck_pack_act32_avx512(ck_act *a, int cols, int n, void *buf) {
 
 /* Rows [r0,r1) x tokens [t0,t1) from the packed copy; tokens outside whole packed groups
    go through the one-token tiles. */
-static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, tile_fn f44, tile_fn f41, tile_fn f14, tile_fn f11, const uint8_t *w, size_t rb,
+static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, split_fn sp, tile_fn f44, tile_fn f41, tile_fn f14, tile_fn f11, const uint8_t *w, size_t rb,
                                int r0, int r1, int cols, const ck_act *a, int t0, int t1, float *y, size_t ldy) {
     const int nb = cols / 32, n = a->pn;
     _Alignas(64) int8_t wq[4 * (size_t)cols];
@@ -587,15 +631,7 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, tile_fn f44, tile
                     for (int i = 0; i < nr; i++) y[(size_t)(s + j) * ldy + r + i] = out[16 * i + j];
             } else {
                 const int e = s + G < t1 ? s + G : t1;
-                int t = s > t0 ? s : t0;
-                for (; t + 4 <= e; t += 4) {
-                    if (nr == 4) f44(w, rb, nb, a, t, y, ldy, r);
-                    else for (int i = 0; i < nr; i++) f14(w, rb, nb, a, t, y, ldy, r + i);
-                }
-                for (; t < e; t++) {
-                    if (nr == 4) f41(w, rb, nb, a, t, y, ldy, r);
-                    else for (int i = 0; i < nr; i++) f11(w, rb, nb, a, t, y, ldy, r + i);
-                }
+                run_tiles(f44, f41, f14, f11, sp, w, rb, nb, a, s > t0 ? s : t0, e, r, r + nr, y, ldy);
             }
             s += G;
         }
@@ -607,13 +643,14 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, tile_fn f44, tile
 void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const ck_act *a, int t0, int t1, float *y, size_t ldy) {
     tile_fn f44, f41, f14, f11;
+    split_fn sp = NULL;
     int nb;
     switch (type) {
-    case CK_Q4_0: SEL(t32, CK_Q4_0); nb = cols / 32; break;
-    case CK_Q4_1: SEL(t32, CK_Q4_1); nb = cols / 32; break;
-    case CK_Q5_0: SEL(t32, CK_Q5_0); nb = cols / 32; break;
-    case CK_Q5_1: SEL(t32, CK_Q5_1); nb = cols / 32; break;
-    case CK_Q8_0: SEL(t32, CK_Q8_0); nb = cols / 32; break;
+    case CK_Q4_0: SEL(t32, CK_Q4_0); nb = cols / 32; sp = split_s; break;
+    case CK_Q4_1: SEL(t32, CK_Q4_1); nb = cols / 32; sp = split_u; break;
+    case CK_Q5_0: SEL(t32, CK_Q5_0); nb = cols / 32; sp = split_s; break;
+    case CK_Q5_1: SEL(t32, CK_Q5_1); nb = cols / 32; sp = split_u; break;
+    case CK_Q8_0: SEL(t32, CK_Q8_0); nb = cols / 32; sp = split_s; break;
     case CK_Q4_K: SEL(tK, CK_Q4_K); nb = cols / 256; break;
     case CK_Q5_K: SEL(tK, CK_Q5_K); nb = cols / 256; break;
     case CK_Q6_K: SEL(tK, CK_Q6_K); nb = cols / 256; break;
@@ -630,19 +667,9 @@ void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
         case CK_Q8_0: gt = gtab_CK_Q8_0; up = up32_CK_Q8_0; break;
         default: break;
         }
-        if (gt != NULL) { gemm32_packed(gt, up, f44, f41, f14, f11, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return; }
+        if (gt != NULL) { gemm32_packed(gt, up, sp, f44, f41, f14, f11, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return; }
     }
-    int t = t0;
-    for (; t + 4 <= t1; t += 4) {
-        int r = r0;
-        for (; r + 4 <= r1; r += 4) f44(w, rb, nb, a, t, y, ldy, r);
-        for (; r < r1; r++) f14(w, rb, nb, a, t, y, ldy, r);
-    }
-    for (; t < t1; t++) {
-        int r = r0;
-        for (; r + 4 <= r1; r += 4) f41(w, rb, nb, a, t, y, ldy, r);
-        for (; r < r1; r++) f11(w, rb, nb, a, t, y, ldy, r);
-    }
+    run_tiles(f44, f41, f14, f11, sp, w, rb, nb, a, t0, t1, r0, r1, y, ldy);
 }
 
 /* ---- float weights ---- */
