@@ -537,12 +537,12 @@ typedef void (*unpack_fn)(const uint8_t *, int, int8_t *, int32_t *, float *, fl
         grp32(TY, L, R, nb, wq, wqs, corr, cs, dwf, mwf, gq, gd, gs, out);                                      \
     }
 #define DEF_GROUPS(TY)                                                                                         \
-    DEF_G(TY, 1, 2) DEF_G(TY, 1, 1) DEF_G(TY, 2, 4) DEF_G(TY, 2, 1) DEF_G(TY, 4, 4) DEF_G(TY, 4, 1)              \
+    DEF_G(TY, 1, 4) DEF_G(TY, 1, 1) DEF_G(TY, 2, 4) DEF_G(TY, 2, 1) DEF_G(TY, 4, 4) DEF_G(TY, 4, 1)              \
     DEF_G(TY, 8, 4) DEF_G(TY, 8, 1)                                                                            \
     static T512 void up32_##TY(const uint8_t *row, int nb, int8_t *wq, int32_t *corr, float *dw, float *mw) {    \
         unpack_row32(TY, row, nb, wq, corr, dw, mw);                                                           \
     }                                                                                                          \
-    static const grp_fn gtab_##TY[8] = {g32_##TY##_1_2, g32_##TY##_1_1, g32_##TY##_2_4, g32_##TY##_2_1,         \
+    static const grp_fn gtab_##TY[8] = {g32_##TY##_1_4, g32_##TY##_1_1, g32_##TY##_2_4, g32_##TY##_2_1,         \
                                         g32_##TY##_4_4, g32_##TY##_4_1, g32_##TY##_8_4, g32_##TY##_8_1};
 
 DEF_GROUPS(CK_Q4_0)
@@ -617,10 +617,7 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, split_fn sp, tile
                 const float *gd = a->pd + (size_t)gi * nb * 16, *gs = a->ps + (size_t)gi * nb * 16;
                 const int li = L == 1 ? 0 : (L == 2 ? 2 : (L == 4 ? 4 : 6));
                 const size_t cs = (size_t)cols / 4;
-                if (nr == 4 && L == 1) {
-                    gt[0](nb, wq, cols, corr, cs, dwf, mwf, gq, gd, gs, out);
-                    gt[0](nb, wq + 2 * (size_t)cols, cols, corr + 2 * cs, cs, dwf + 2 * nb, mwf + 2 * nb, gq, gd, gs, out + 32);
-                } else if (nr == 4) {
+                if (nr == 4) {
                     gt[li](nb, wq, cols, corr, cs, dwf, mwf, gq, gd, gs, out);
                 } else {
                     for (int i = 0; i < nr; i++)
