@@ -62,18 +62,22 @@ public final class TransformerModel: @unchecked Sendable {
             if c.embeddingScale != 1 { for j in 0 ..< d { row[j] *= c.embeddingScale } }
         }
 
-        // Slot of every token in the paged pool, and the sequence it belongs to.
+        // Slot of every token in the paged pool, and where its sequence's block table is.
         let bs = cache.blockSize
         let slot = ws.slot
         let seqOf = ws.seqOf
-        for (s, seq) in batch.sequences.enumerated() {
+        ws.reserveTables(batch.sequences.reduce(0) { $0 + $1.blockTable.count })
+        var tableOffset = 0
+        for seq in batch.sequences {
+            for (j, b) in seq.blockTable.enumerated() { ws.tables[tableOffset + j] = b }
             for i in seq.tokenStart ..< seq.tokenStart + seq.tokenCount {
                 let pos = Int(batch.positions[i])
                 let logical = pos / bs
                 precondition(logical < seq.blockTable.count, "block table does not cover position \(pos)")
                 slot[i] = Int(seq.blockTable[logical]) * bs + pos % bs
-                seqOf[i] = s
+                seqOf[i] = tableOffset
             }
+            tableOffset += seq.blockTable.count
         }
 
         for (l, w) in weights.layers.enumerated() {
@@ -103,27 +107,14 @@ public final class TransformerModel: @unchecked Sendable {
             // Attention: each token over its own sequence's cache (causal: up to its own position).
             // Few tokens (decode): split each token's heads across the workers too. Every head is
             // computed the same way whatever the split, so results do not depend on it.
-            let window = c.slidingWindow
             let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
-            let perGroup = (c.headCount + groups - 1) / groups
-            batch.sequences.withUnsafeBufferPointer { seqs in
-                batch.positions.withUnsafeBufferPointer { positions in
-                    pool.run(n * groups) { task in
-                        let i = task / groups
-                        let g = task % groups
-                        let heads = (g * perGroup) ..< min(c.headCount, (g + 1) * perGroup)
-                        guard !heads.isEmpty else { return }
-                        let seq = seqs[seqOf[i]]
-                        let pos = Int(positions[i])
-                        let start = sliding ? max(0, pos - window + 1) : 0
-                        seq.blockTable.withUnsafeBufferPointer { table in
-                            pagedAttention(q: ws.q + i * qDim, kCache: kCache, vCache: vCache, blockTable: table.baseAddress!,
-                                           blockSize: bs, windowStart: start, contextLen: pos + 1,
-                                           nHeads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-                                           scale: c.attentionScale, out: ws.att + i * aDim, heads: heads)
-                        }
-                    }
-                }
+            batch.positions.withUnsafeBufferPointer { positions in
+                var job = AttentionJob(q: ws.q, kCache: kCache, vCache: vCache, out: ws.att, tables: ws.tables,
+                                       tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
+                                       perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
+                                       kvHeads: c.kvHeadCount, headDim: c.headDim, qDim: qDim, outDim: aDim,
+                                       blockSize: bs, window: sliding ? c.slidingWindow : 0, scale: c.attentionScale)
+                withUnsafeMutablePointer(to: &job) { pool.run(n * groups, context: UnsafeMutableRawPointer($0), attentionTask) }
             }
             matmul(w.wo, ws.att, ldx: aDim, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
             for i in 0 ..< n {
@@ -153,4 +144,40 @@ public final class TransformerModel: @unchecked Sendable {
         matmul(weights.output, ws.rows, ldx: d, nTokens: nRows, ws.logits, ldy: c.vocabSize, pool: pool, scratch: scratch)
         return UnsafeBufferPointer(start: ws.logits, count: nRows * c.vocabSize)
     }
+}
+
+/// One layer's attention work for the pool, passed by address so dispatch allocates nothing.
+private struct AttentionJob {
+    let q: UnsafeMutablePointer<Float>
+    let kCache: UnsafeMutablePointer<Float>
+    let vCache: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let tables: UnsafeMutablePointer<Int32>
+    let tableOffset: UnsafeMutablePointer<Int>
+    let positions: UnsafePointer<Int32>
+    let groups: Int
+    let perGroup: Int
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    let qDim: Int
+    let outDim: Int
+    let blockSize: Int
+    /// Sliding window length, or 0 for full attention.
+    let window: Int
+    let scale: Float
+}
+
+/// Task `t` = (token t / groups, head group t % groups).
+private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
+    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: AttentionJob.self).pointee
+    let i = task / j.groups
+    let g = task % j.groups
+    let range = (g * j.perGroup) ..< min(j.heads, (g + 1) * j.perGroup)
+    guard !range.isEmpty else { return }
+    let pos = Int(j.positions[i])
+    let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
+    pagedAttention(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, blockTable: j.tables + j.tableOffset[i],
+                   blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,
+                   headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, heads: range)
 }

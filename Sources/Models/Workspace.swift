@@ -15,7 +15,9 @@ final class Workspace {
     var rows: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][d] rows that need logits
     var logits: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][vocab]
     var slot: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] KV slot of each token
-    var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] sequence of each token
+    var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] offset of each token's block table in `tables`
+    private(set) var tableCapacity = 0
+    var tables: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // block tables of the batch, back to back
 
     func reserve(tokens n: Int, logitRows r: Int, config c: ModelConfig) {
         if n > capacityTokens {
@@ -49,7 +51,15 @@ final class Workspace {
         }
     }
 
+    func reserveTables(_ count: Int) {
+        guard count > tableCapacity else { return }
+        tableCapacity = max(count, tableCapacity * 2)
+        tables.deallocate()
+        tables = .allocate(capacity: tableCapacity)
+    }
+
     deinit {
+        tables.deallocate()
         for p in [x, h, q, k, v, att, gate, up, o, rows, logits] { p.deallocate() }
         slot.deallocate()
         seqOf.deallocate()
