@@ -109,7 +109,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
                 ck_quantize_act256(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
             }
         }
-        if nTokens >= 16 && threads > 1 {
+        if nTokens >= 64 && threads > 1 {
             let per = 8
             pool.run((nTokens + per - 1) / per) { c in
                 for t in (c * per)..<min(nTokens, c * per + per) { quantizeToken(t) }
