@@ -44,6 +44,115 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
 
 @inline(__always) private func align64(_ n: Int) -> Int { (n + 63) & ~63 }
 
+/// Work split: rows in chunks (multiples of 4) x tokens in chunks. Never splits a dot product.
+@inline(__always) private func workSplit(rows: Int, nTokens: Int, threads: Int) -> (rowChunk: Int, tokChunk: Int) {
+    if nTokens <= 4 {
+        let target = max(1, threads * 8)
+        return (max(4, ((rows + target - 1) / target + 3) & ~3), nTokens)
+    }
+    return (16, 64)
+}
+
+/// Up to three quantized products over the same activations, run as one pool dispatch.
+private struct FusedJob {
+    var jobs: (GemmJob, GemmJob, GemmJob)
+    /// Tasks of job 0, of jobs 0 and 1, of all three.
+    var ends: (Int, Int, Int)
+}
+
+private let fusedJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
+    let f = ctx.unsafelyUnwrapped.assumingMemoryBound(to: FusedJob.self)
+    if task < f.pointee.ends.0 {
+        withUnsafeMutablePointer(to: &f.pointee.jobs.0) { gemmJobTask(UnsafeMutableRawPointer($0), task) }
+    } else if task < f.pointee.ends.1 {
+        withUnsafeMutablePointer(to: &f.pointee.jobs.1) { gemmJobTask(UnsafeMutableRawPointer($0), task - f.pointee.ends.0) }
+    } else {
+        withUnsafeMutablePointer(to: &f.pointee.jobs.2) { gemmJobTask(UnsafeMutableRawPointer($0), task - f.pointee.ends.1) }
+    }
+}
+
+/// Two or three products of the same activations (q, k, v; or gate, up): the activations are
+/// quantized once and all products run in one pool dispatch. Each output is bitwise what a
+/// separate `matmul` gives (same kernels, same per-(row, token) order). Falls back to separate
+/// calls unless every matrix has the same type and width and an integer kernel.
+public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, ldy0: Int,
+                        _ w1: WeightMatrix, _ y1: UnsafeMutablePointer<Float>, ldy1: Int,
+                        _ w2: WeightMatrix?, _ y2: UnsafeMutablePointer<Float>?, ldy2: Int,
+                        x: UnsafePointer<Float>, ldx: Int, nTokens: Int, pool: ThreadPool, scratch: MatMulScratch) {
+    let sameShape = w1.type == w0.type && w1.cols == w0.cols && (w2.map { $0.type == w0.type && $0.cols == w0.cols } ?? true)
+    let type = Int32(w0.type.rawValue)
+    guard nTokens > 0, sameShape, ck_type_act_block(type) > 0, w0.rows > 0, w1.rows > 0, (w2?.rows ?? 1) > 0 else {
+        matmul(w0, x, ldx: ldx, nTokens: nTokens, y0, ldy: ldy0, pool: pool, scratch: scratch)
+        matmul(w1, x, ldx: ldx, nTokens: nTokens, y1, ldy: ldy1, pool: pool, scratch: scratch)
+        if let w2, let y2 { matmul(w2, x, ldx: ldx, nTokens: nTokens, y2, ldy: ldy2, pool: pool, scratch: scratch) }
+        return
+    }
+    let isa = KernelDispatch.active.rawValue
+    let threads = pool.threadCount
+    quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, threads: threads,
+                         pool: pool, scratch: scratch) { ap in
+        func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
+            let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
+            let nr = (w.rows + rc - 1) / rc
+            let nt = (nTokens + tc - 1) / tc
+            return (GemmJob(isa: isa, type: type, w: w.data, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols, act: ap,
+                            nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rc, tokChunk: tc), nr * nt)
+        }
+        let (j0, n0) = job(w0, y0, ldy0)
+        let (j1, n1) = job(w1, y1, ldy1)
+        var j2 = j0
+        var n2 = 0
+        if let w2, let y2 { (j2, n2) = job(w2, y2, ldy2) }
+        var fused = FusedJob(jobs: (j0, j1, j2), ends: (n0, n0 + n1, n0 + n1 + n2))
+        withUnsafeMutablePointer(to: &fused) { fp in
+            pool.run(n0 + n1 + n2, context: UnsafeMutableRawPointer(fp), fusedJobTask)
+        }
+    }
+}
+
+/// Quantizes (and, for the batched kernels, packs) `nTokens` rows of activations into `scratch`
+/// and hands the description to `body`.
+private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Float>, ldx: Int, cols: Int, nTokens: Int,
+                                  threads: Int, pool: ThreadPool, scratch: MatMulScratch,
+                                  _ body: (UnsafePointer<ck_act>) -> Void) {
+    let actBlock = Int(ck_type_act_block(type))
+    let nb = cols / actBlock
+    let qStride = align64(cols)
+    let dStride = nb
+    let bStride = actBlock == 256 ? nb * 16 : 0
+    let qBytes = align64(qStride * nTokens)
+    let dBytes = align64(dStride * nTokens * 4)
+    let sBytes = actBlock == 32 ? dBytes : 0
+    let bBytes = align64(bStride * nTokens * 2)
+    let packBytes = actBlock == 32 ? align64(ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens))) : 0
+    let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes + packBytes)
+    let q = base.assumingMemoryBound(to: Int8.self)
+    let d = (base + qBytes).assumingMemoryBound(to: Float.self)
+    let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
+    let bs = (base + qBytes + dBytes + sBytes).assumingMemoryBound(to: Int16.self)
+    func quantizeToken(_ t: Int) {
+        if actBlock == 32 {
+            ck_quantize_act32(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
+        } else {
+            ck_quantize_act256(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
+        }
+    }
+    if nTokens >= 64 && threads > 1 {
+        let per = 8
+        pool.run((nTokens + per - 1) / per) { c in
+            for t in (c * per)..<min(nTokens, c * per + per) { quantizeToken(t) }
+        }
+    } else {
+        for t in 0..<nTokens { quantizeToken(t) }
+    }
+    var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
+                     qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0)
+    if packBytes > 0 {
+        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), base + qBytes + dBytes + sBytes + bBytes)
+    }
+    withUnsafePointer(to: &act) { body($0) }
+}
+
 /// y[t*ldy + r] = dot(w.row(r), x[t*ldx ..< t*ldx+cols]) for t in 0..<nTokens, r in 0..<w.rows.
 ///
 /// Quantized weights: activations are first quantized per block to 8 bits (blocks of 32 for
@@ -69,62 +178,13 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
     let rows = w.rows, cols = w.cols, rowBytes = w.rowBytes
     let threads = pool.threadCount
 
-    // Work split: rows in chunks (multiples of 4) x tokens in chunks. Never splits a dot product.
-    let rowChunk: Int
-    let tokChunk: Int
-    if nTokens <= 4 {
-        let target = max(1, threads * 8)
-        rowChunk = max(4, ((rows + target - 1) / target + 3) & ~3)
-        tokChunk = nTokens
-    } else {
-        rowChunk = 16
-        tokChunk = 64
-    }
+    let (rowChunk, tokChunk) = workSplit(rows: rows, nTokens: nTokens, threads: threads)
     let nr = (rows + rowChunk - 1) / rowChunk
     let nt = (nTokens + tokChunk - 1) / tokChunk
 
-    let actBlock = Int(ck_type_act_block(type))
-    if actBlock > 0 {
-        let nb = cols / actBlock
-        let qStride = align64(cols)
-        let dStride = nb
-        let bStride = actBlock == 256 ? nb * 16 : 0
-        let qBytes = align64(qStride * nTokens)
-        let dBytes = align64(dStride * nTokens * 4)
-        let sBytes = actBlock == 32 ? dBytes : 0
-        let bBytes = align64(bStride * nTokens * 2)
-        let packBytes = actBlock == 32 ? align64(ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens))) : 0
-        let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes + packBytes)
-        let q = base.assumingMemoryBound(to: Int8.self)
-        let d = (base + qBytes).assumingMemoryBound(to: Float.self)
-        let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
-        let bs = (base + qBytes + dBytes + sBytes).assumingMemoryBound(to: Int16.self)
-
-        // A local function, not a closure value: captured by the pool's non-escaping body it needs no
-        // heap context, so a steady decode loop allocates nothing here.
-        func quantizeToken(_ t: Int) {
-            if actBlock == 32 {
-                ck_quantize_act32(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
-            } else {
-                ck_quantize_act256(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
-            }
-        }
-        if nTokens >= 64 && threads > 1 {
-            let per = 8
-            pool.run((nTokens + per - 1) / per) { c in
-                for t in (c * per)..<min(nTokens, c * per + per) { quantizeToken(t) }
-            }
-        } else {
-            for t in 0..<nTokens { quantizeToken(t) }
-        }
-
-        var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
-                         qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0)
-        if packBytes > 0 {
-            // Token-interleaved copy for the batched kernels (a small fraction of the product's work).
-            ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), base + qBytes + dBytes + sBytes + bBytes)
-        }
-        withUnsafePointer(to: &act) { ap in
+    if ck_type_act_block(type) > 0 {
+        quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: cols, nTokens: nTokens, threads: threads,
+                             pool: pool, scratch: scratch) { ap in
             var job = GemmJob(isa: isa, type: type, w: w.data, rowBytes: rowBytes, rows: rows, cols: cols,
                               act: ap, nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rowChunk, tokChunk: tokChunk)
             withUnsafeMutablePointer(to: &job) { jp in

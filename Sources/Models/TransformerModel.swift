@@ -84,9 +84,8 @@ public final class TransformerModel: @unchecked Sendable {
             let sliding = c.isSlidingLayer[l]
             let rope = sliding ? ropeSliding : ropeGlobal
             for i in 0 ..< n { rmsNorm(ws.x + i * d, weight: w.attnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d) }
-            matmul(w.wq, ws.h, ldx: d, nTokens: n, ws.q, ldy: qDim, pool: pool, scratch: scratch)
-            matmul(w.wk, ws.h, ldx: d, nTokens: n, ws.k, ldy: kDim, pool: pool, scratch: scratch)
-            matmul(w.wv, ws.h, ldx: d, nTokens: n, ws.v, ldy: vDim, pool: pool, scratch: scratch)
+            matmulFused(w.wq, ws.q, ldy0: qDim, w.wk, ws.k, ldy1: kDim, w.wv, ws.v, ldy2: vDim,
+                        x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
             let kCache = cache.keys[l]
             let vCache = cache.values[l]
             for i in 0 ..< n {
@@ -123,8 +122,8 @@ public final class TransformerModel: @unchecked Sendable {
                 for j in 0 ..< d { x[j] += o[j] }
                 rmsNorm(x, weight: w.ffnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d)
             }
-            matmul(w.wGate, ws.h, ldx: d, nTokens: n, ws.gate, ldy: ff, pool: pool, scratch: scratch)
-            matmul(w.wUp, ws.h, ldx: d, nTokens: n, ws.up, ldy: ff, pool: pool, scratch: scratch)
+            matmulFused(w.wGate, ws.gate, ldy0: ff, w.wUp, ws.up, ldy1: ff, nil, nil, ldy2: 0,
+                        x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
             for i in 0 ..< n {
                 let g = ws.gate + i * ff, u = ws.up + i * ff
                 if c.usesGELU { geluTanhMul(gate: g, up: u, count: ff, out: g) } else { siluMul(gate: g, up: u, count: ff, out: g) }

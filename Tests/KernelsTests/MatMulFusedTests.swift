@@ -1,0 +1,54 @@
+import Kernels
+import Testing
+
+/// `matmulFused` (q/k/v or gate/up sharing one activation quantization and one dispatch) must give
+/// exactly what separate `matmul` calls give.
+struct MatMulFusedTests {
+    /// Random Q8_0 rows: an F16 scale (0.01) and 32 random int8 values per block.
+    static func q8Matrix(rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
+        var state = seed
+        var bytes: [UInt8] = []
+        for _ in 0 ..< rows * cols / 32 {
+            bytes += [0x1F, 0x21] // 0.0100098 as F16, little-endian
+            for _ in 0 ..< 32 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+            }
+        }
+        return bytes
+    }
+
+    @Test(arguments: [1, 3, 5, 16, 33])
+    func fusedEqualsSeparate(nTokens: Int) {
+        let cols = 96
+        let shapes = [40, 12, 12]
+        let mats = shapes.enumerated().map { Self.q8Matrix(rows: $0.element, cols: cols, seed: UInt64($0.offset + 1)) }
+        let x = (0 ..< nTokens * cols).map { Float(($0 * 37) % 101) / 50 - 1 }
+        let pool = ThreadPool(threadCount: 2)
+        let scratch = MatMulScratch()
+        mats[0].withUnsafeBytes { m0 in mats[1].withUnsafeBytes { m1 in mats[2].withUnsafeBytes { m2 in
+            let w = [m0, m1, m2].enumerated().map {
+                WeightMatrix(data: $0.element.baseAddress!, type: .q8_0, rows: shapes[$0.offset], cols: cols)
+            }
+            var separate = shapes.map { [Float](repeating: 0, count: $0 * nTokens) }
+            var f0 = separate[0], f1 = separate[1], f2 = separate[2]
+            x.withUnsafeBufferPointer { xp in
+                for i in 0 ..< 3 {
+                    separate[i].withUnsafeMutableBufferPointer {
+                        matmul(w[i], xp.baseAddress!, ldx: cols, nTokens: nTokens, $0.baseAddress!, ldy: shapes[i], pool: pool, scratch: scratch)
+                    }
+                }
+                f0.withUnsafeMutableBufferPointer { y0 in f1.withUnsafeMutableBufferPointer { y1 in
+                    f2.withUnsafeMutableBufferPointer { y2 in
+                        matmulFused(w[0], y0.baseAddress!, ldy0: shapes[0], w[1], y1.baseAddress!, ldy1: shapes[1],
+                                    w[2], y2.baseAddress!, ldy2: shapes[2], x: xp.baseAddress!, ldx: cols, nTokens: nTokens,
+                                    pool: pool, scratch: scratch)
+                    }
+                } }
+            }
+            let fused = [f0, f1, f2]
+            #expect(fused == separate)
+            #expect(separate[0].contains { $0 != 0 })
+        } } }
+    }
+}
