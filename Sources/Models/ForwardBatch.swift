@@ -25,16 +25,24 @@ public struct ForwardBatch: Sendable {
 
     public init() {}
 
+    /// Empties the batch but keeps its storage, so a step loop that reuses one batch allocates nothing.
+    public mutating func reset() {
+        tokens.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        sequences.removeAll(keepingCapacity: true)
+        logitIndices.removeAll(keepingCapacity: true)
+    }
+
     /// Appends a run of tokens of one sequence starting at `startPosition`.
     public mutating func append(tokens newTokens: some Collection<Int32>, startPosition: Int, blockTable: [Int32], wantLogits: LogitRequest) {
         let start = tokens.count
         tokens.append(contentsOf: newTokens)
-        positions.append(contentsOf: (0 ..< newTokens.count).map { Int32(startPosition + $0) })
+        for k in 0 ..< newTokens.count { positions.append(Int32(startPosition + k)) }
         sequences.append(BatchSequence(tokenStart: start, tokenCount: newTokens.count, blockTable: blockTable))
         switch wantLogits {
         case .none: break
         case .last: if !newTokens.isEmpty { logitIndices.append(tokens.count - 1) }
-        case .all: logitIndices.append(contentsOf: start ..< tokens.count)
+        case .all: for k in start ..< tokens.count { logitIndices.append(k) }
         }
     }
 

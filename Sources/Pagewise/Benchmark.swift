@@ -50,10 +50,11 @@ extension InferenceSession {
                 throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: genTokens), available: blocks.freeBlockCount)
             }
             var token = prompt.first ?? 1
+            var batch = ForwardBatch()
             let t0 = now()
             for pos in 0 ..< genTokens {
-                var batch = ForwardBatch()
-                batch.append(tokens: [token], startPosition: pos, blockTable: table, wantLogits: .last)
+                batch.reset()
+                batch.append(tokens: CollectionOfOne(token), startPosition: pos, blockTable: table, wantLogits: .last)
                 let logits = try model.forward(batch, cache: cache)
                 token = Sampler.argmax(logits)
             }

@@ -112,6 +112,7 @@ public final class InferenceSession: @unchecked Sendable {
         }
         var length = prompt.count
         var generated = 0
+        var batch = ForwardBatch()
         while true {
             if generated >= params.maxTokens { return .length }
             let token = sampler.sample(logits)
@@ -123,8 +124,8 @@ public final class InferenceSession: @unchecked Sendable {
             guard blocks.ensureCapacity(&table, tokens: length + 1) else {
                 throw RequestError.kvPoolExhausted(needed: 1, available: 0)
             }
-            var batch = ForwardBatch()
-            batch.append(tokens: [token], startPosition: length, blockTable: table, wantLogits: .last)
+            batch.reset()
+            batch.append(tokens: CollectionOfOne(token), startPosition: length, blockTable: table, wantLogits: .last)
             logits = try model.forward(batch, cache: cache)
             length += 1
         }

@@ -18,6 +18,9 @@ public final class LLMEngine {
     public let maxModelLen: Int
     let scheduler: Scheduler
     private var arrivals = 0
+    /// Reused every step (storage kept) so steady decoding does not reallocate the batch.
+    private var fb = ForwardBatch()
+    private var samples: [Bool] = []
     private var stats = EngineStats()
     private let logger = Logger(label: "pagewise.engine")
 
@@ -102,8 +105,8 @@ public final class LLMEngine {
         let batch = scheduler.schedule()
         guard !batch.isEmpty else { return false }
         for (src, dst) in batch.copies { cache.copyBlock(from: Int(src), to: Int(dst)) }
-        var fb = ForwardBatch()
-        var samples: [Bool] = []
+        fb.reset()
+        samples.removeAll(keepingCapacity: true)
         for e in batch.entries {
             let s = e.seq
             let completes = s.numComputed + e.numNew == s.numTokens
