@@ -127,5 +127,11 @@ void ck_gemm_f_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int c
                     const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_avx2(const float *a, const float *b, int n);
 #endif
+#if defined(__aarch64__)
+/* NEON + dotprod (sdot); used by the portable level's entry when the CPU has it (aarch64 Linux). */
+int ck_neon_dot_available(void);
+void ck_gemm_q_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                    const ck_act *a, int t0, int t1, float *y, size_t ldy);
+#endif
 
 #endif

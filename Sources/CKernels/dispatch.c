@@ -28,6 +28,10 @@ void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1
     if (isa == CK_ISA_AVX2) { ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
 #endif
     (void)isa;
+#if defined(__aarch64__)
+    /* NEON/dotprod is bitwise identical to the portable kernel, so it serves the portable level */
+    if (ck_neon_dot_available()) { ck_gemm_q_neon(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
+#endif
     ck_gemm_q_portable(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy);
 }
 
