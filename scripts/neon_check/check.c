@@ -112,10 +112,14 @@ int main(void) {
                 for (int ni = 0; ni < 4; ni++)
                     for (int sub = 0; sub < 2; sub++)
                         run_case(types32[ti], rowsv[ri], 32 * nbv[ci], ntv[ni], sub);
-    /* 256-element formats: NEON entry falls back to the portable kernel */
     const int typesK[] = {CK_Q4_K, CK_Q5_K, CK_Q6_K};
+    const int nsbv[] = {1, 2, 5, 16};
     for (int ti = 0; ti < 3; ti++)
-        for (int ni = 0; ni < 4; ni++) run_case(typesK[ti], 7, 512, ntv[ni], ni & 1);
+        for (int ri = 0; ri < 4; ri++)
+            for (int ci = 0; ci < 4; ci++)
+                for (int ni = 0; ni < 4; ni++)
+                    for (int sub = 0; sub < 2; sub++)
+                        run_case(typesK[ti], rowsv[ri], 256 * nsbv[ci], ntv[ni], sub);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
