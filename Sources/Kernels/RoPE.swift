@@ -35,25 +35,38 @@ public struct RoPE: Sendable {
         theta = t
     }
 
+    /// The (cos, sin) pair of every rotary frequency at `position`, interleaved: `ropeDim` floats.
+    /// Compute once per token and reuse for queries, keys and every layer with the same RoPE.
+    public func angles(position: Int, into cs: UnsafeMutablePointer<Float>) {
+        for i in 0..<ropeDim / 2 {
+            let a = Double(position) * theta[i]
+            cs[2 * i] = Float(cos(a))
+            cs[2 * i + 1] = Float(sin(a))
+        }
+    }
+
+    /// Rotates the first `ropeDim` dims of each of `heads` heads (x = heads*headDim floats) by
+    /// angles from `angles(position:into:)`.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, angles cs: UnsafePointer<Float>) {
+        let half = ropeDim / 2
+        for h in 0..<heads {
+            let p = x + h * headDim
+            for i in 0..<half {
+                let c = cs[2 * i], s = cs[2 * i + 1]
+                let (j0, j1) = style == .normal ? (2 * i, 2 * i + 1) : (i, i + half)
+                let x0 = p[j0], x1 = p[j1]
+                p[j0] = x0 * c - x1 * s
+                p[j1] = x0 * s + x1 * c
+            }
+        }
+    }
+
     /// Rotates the first `ropeDim` dims of each of `heads` heads (x = heads*headDim floats) for `position`.
     public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
-        let half = ropeDim / 2
         withUnsafeTemporaryAllocation(of: Float.self, capacity: ropeDim) { cs in
-            for i in 0..<half {
-                let a = Double(position) * theta[i]
-                cs[2 * i] = Float(cos(a))
-                cs[2 * i + 1] = Float(sin(a))
-            }
-            for h in 0..<heads {
-                let p = x + h * headDim
-                for i in 0..<half {
-                    let c = cs[2 * i], s = cs[2 * i + 1]
-                    let (j0, j1) = style == .normal ? (2 * i, 2 * i + 1) : (i, i + half)
-                    let x0 = p[j0], x1 = p[j1]
-                    p[j0] = x0 * c - x1 * s
-                    p[j1] = x0 * s + x1 * c
-                }
-            }
+            guard let base = cs.baseAddress else { return }
+            angles(position: position, into: base)
+            apply(x, heads: heads, angles: base)
         }
     }
 }

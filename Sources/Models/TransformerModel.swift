@@ -80,9 +80,18 @@ public final class TransformerModel: @unchecked Sendable {
             tableOffset += seq.blockTable.count
         }
 
+        // RoPE angles once per token (global and sliding bases), shared by q, k and every layer.
+        let rd = c.ropeDim
+        for i in 0 ..< n {
+            let pos = Int(batch.positions[i])
+            ropeGlobal.angles(position: pos, into: ws.angles + i * 2 * rd)
+            if c.slidingWindow > 0 { ropeSliding.angles(position: pos, into: ws.angles + i * 2 * rd + rd) }
+        }
+
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.isSlidingLayer[l]
             let rope = sliding ? ropeSliding : ropeGlobal
+            let angleOffset = sliding ? rd : 0
             for i in 0 ..< n { rmsNorm(ws.x + i * d, weight: w.attnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d) }
             matmulFused(w.wq, ws.q, ldy0: qDim, w.wk, ws.k, ldy1: kDim, w.wv, ws.v, ldy2: vDim,
                         x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
@@ -97,9 +106,9 @@ public final class TransformerModel: @unchecked Sendable {
                     for h in 0 ..< c.headCount { rmsNorm(q + h * c.headDim, weight: qn.pointer, count: c.headDim, eps: c.rmsEps, q + h * c.headDim) }
                     for h in 0 ..< c.kvHeadCount { rmsNorm(k + h * c.headDim, weight: kn.pointer, count: c.headDim, eps: c.rmsEps, k + h * c.headDim) }
                 }
-                let pos = Int(batch.positions[i])
-                rope.apply(q, heads: c.headCount, position: pos)
-                rope.apply(k, heads: c.kvHeadCount, position: pos)
+                let angles = ws.angles + i * 2 * rd + angleOffset
+                rope.apply(q, heads: c.headCount, angles: angles)
+                rope.apply(k, heads: c.kvHeadCount, angles: angles)
                 (kCache + slot[i] * kDim).update(from: k, count: kDim)
                 (vCache + slot[i] * vDim).update(from: v, count: vDim)
             }

@@ -15,6 +15,7 @@ final class Workspace {
     var rows: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][d] rows that need logits
     var logits: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][vocab]
     var slot: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] KV slot of each token
+    var angles: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][2][ropeDim] RoPE cos/sin (global, sliding)
     var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] offset of each token's block table in `tables`
     private(set) var tableCapacity = 0
     var tables: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // block tables of the batch, back to back
@@ -35,6 +36,7 @@ final class Workspace {
             grow(&gate, c.feedForwardLength)
             grow(&up, c.feedForwardLength)
             grow(&o, c.embeddingLength)
+            grow(&angles, 2 * c.ropeDim)
             slot.deallocate()
             slot = .allocate(capacity: cap)
             seqOf.deallocate()
@@ -60,7 +62,7 @@ final class Workspace {
 
     deinit {
         tables.deallocate()
-        for p in [x, h, q, k, v, att, gate, up, o, rows, logits] { p.deallocate() }
+        for p in [x, h, q, k, v, att, gate, up, o, rows, logits, angles] { p.deallocate() }
         slot.deallocate()
         seqOf.deallocate()
     }

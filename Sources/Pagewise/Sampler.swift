@@ -36,6 +36,7 @@ public struct Sampler: Sendable {
     public let params: SamplingParams
     private var rng: SamplingRNG
     private var candidates: [(id: Int32, logit: Float)] = []
+    private var probs: [Double] = []
 
     public init(params: SamplingParams) {
         self.params = params
@@ -53,23 +54,50 @@ public struct Sampler: Sendable {
         return Int32(best)
     }
 
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
-        if params.temperature == 0 { return Self.argmax(logits) }
+    /// Candidate order: higher logit first, lower id among equals.
+    private static func before(_ a: (id: Int32, logit: Float), _ b: (id: Int32, logit: Float)) -> Bool {
+        a.logit > b.logit || (a.logit == b.logit && a.id < b.id)
+    }
+
+    /// Fills `candidates` with the k best tokens (all of them when top-k is off), best first.
+    /// With a cut, a min-heap of size k keeps the pass O(V log k) instead of sorting the vocabulary.
+    private mutating func selectCandidates(_ logits: UnsafeBufferPointer<Float>) {
         candidates.removeAll(keepingCapacity: true)
         let k = params.topK > 0 ? min(params.topK, logits.count) : logits.count
-        if k < logits.count {
-            // Partial selection of the k largest with a small min-heap-free pass: keep a threshold.
+        if k == logits.count {
             for i in 0 ..< logits.count { candidates.append((Int32(i), logits[i])) }
-            candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
-            candidates.removeLast(candidates.count - k)
         } else {
-            for i in 0 ..< logits.count { candidates.append((Int32(i), logits[i])) }
-            candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
+            // candidates[0] is the worst of the kept ones (heap order by `before`, reversed).
+            func siftDown(_ start: Int) {
+                var i = start
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var worst = i
+                    if l < candidates.count, Self.before(candidates[worst], candidates[l]) { worst = l }
+                    if r < candidates.count, Self.before(candidates[worst], candidates[r]) { worst = r }
+                    if worst == i { return }
+                    candidates.swapAt(i, worst)
+                    i = worst
+                }
+            }
+            for i in 0 ..< k { candidates.append((Int32(i), logits[i])) }
+            for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
+            for i in k ..< logits.count where Self.before((Int32(i), logits[i]), candidates[0]) {
+                candidates[0] = (Int32(i), logits[i])
+                siftDown(0)
+            }
         }
+        candidates.sort(by: Self.before)
+    }
+
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        if params.temperature == 0 { return Self.argmax(logits) }
+        selectCandidates(logits)
         // Probabilities at temperature 1 for the top-p / min-p cuts.
         let maxLogit = candidates[0].logit
-        var probs = candidates.map { Double(expf($0.logit - maxLogit)) }
-        var total = probs.reduce(0, +)
+        probs.removeAll(keepingCapacity: true)
+        for c in candidates { probs.append(Double(expf(c.logit - maxLogit))) }
+        let total = probs.reduce(0, +)
         var keep = candidates.count
         if params.topP < 1 {
             var cumulative = 0.0
@@ -85,9 +113,12 @@ public struct Sampler: Sendable {
             keep = m
         }
         // Temperature, then draw.
-        probs = (0 ..< keep).map { Double(expf((candidates[$0].logit - maxLogit) / params.temperature)) }
-        total = probs.reduce(0, +)
-        var r = rng.nextUnit() * total
+        var tempered = 0.0
+        for i in 0 ..< keep {
+            probs[i] = Double(expf((candidates[i].logit - maxLogit) / params.temperature))
+            tempered += probs[i]
+        }
+        var r = rng.nextUnit() * tempered
         for i in 0 ..< keep {
             r -= probs[i]
             if r < 0 { return candidates[i].id }
