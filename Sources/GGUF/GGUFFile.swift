@@ -26,7 +26,7 @@ public final class GGUFFile: @unchecked Sendable {
     private let tensorIndex: [String: Int]
 
     /// Maps and parses the file at `path`.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -38,41 +38,33 @@ public final class GGUFFile: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw GGUFError.cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
-        let raw = UnsafeRawPointer(p)
-        do {
-            let r = try GGUFParser.parse(UnsafeRawBufferPointer(start: raw, count: size))
-            (version, metadata, tensors, alignment, dataOffset) = (r.version, r.metadata, r.tensors, r.alignment, r.dataOffset)
-        } catch {
-            munmap(p, size)
-            throw error
-        }
-        base = raw
-        mapped = true
-        fileSize = size
-        self.path = path
-        tensorIndex = Dictionary(tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        try self.init(base: UnsafeRawPointer(p), size: size, mapped: true, path: path)
     }
 
     /// Parses a GGUF image held in memory (the bytes are copied once; used by tests and tools).
-    public init(bytes: [UInt8]) throws {
-        let size = bytes.count
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
-        bytes.withUnsafeBytes { src in
-            if let from = src.baseAddress, size > 0 { buffer.copyMemory(from: from, byteCount: size) }
-        }
+    public convenience init(bytes: [UInt8]) throws {
+        guard bytes.count >= 24 else { throw GGUFError.truncated(what: "header", offset: 0) }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+        bytes.withUnsafeBytes { src in buffer.copyMemory(from: src.baseAddress.unsafelyUnwrapped, byteCount: bytes.count) }
+        try self.init(base: UnsafeRawPointer(buffer), size: bytes.count, mapped: false, path: nil)
+    }
+
+    /// Takes ownership of `size` bytes at `base` (a mapping, or an allocation): parses them, or
+    /// releases them and throws.
+    private init(base: UnsafeRawPointer, size: Int, mapped: Bool, path: String?) throws {
         do {
-            guard size >= 24 else { throw GGUFError.truncated(what: "header", offset: 0) }
-            let r = try GGUFParser.parse(UnsafeRawBufferPointer(start: buffer, count: size))
+            let r = try GGUFParser.parse(UnsafeRawBufferPointer(start: base, count: size))
             (version, metadata, tensors, alignment, dataOffset) = (r.version, r.metadata, r.tensors, r.alignment, r.dataOffset)
         } catch {
-            buffer.deallocate()
+            if mapped { munmap(UnsafeMutableRawPointer(mutating: base), size) } else { base.deallocate() }
             throw error
         }
-        base = UnsafeRawPointer(buffer)
-        mapped = false
+        self.base = base
+        self.mapped = mapped
         fileSize = size
-        path = nil
-        tensorIndex = Dictionary(tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.path = path
+        // Names are unique (the parser rejects duplicates).
+        tensorIndex = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
     }
 
     deinit {
