@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 import GGUF
+import Pagewise
 
 /// Truncated, byte-flipped and crafted files must give a GGUFError, never a crash or a huge allocation.
 struct GGUFHostileInputTests {
@@ -40,7 +42,7 @@ struct GGUFHostileInputTests {
             cut = cut < 64 ? cut + 1 : cut * 3 / 2 + 7
         }
         // Random byte changes in the header: either still parses or throws a GGUFError.
-        var rng = SplitMix64(seed: 42)
+        var rng = SamplingRNG(seed: 42)
         for _ in 0 ..< 200 {
             var copy = header
             let pos = Int(rng.next() % 1_785_000)
@@ -89,18 +91,5 @@ struct GGUFHostileInputTests {
         withUnsafeBytes(of: UInt32(99).littleEndian) { c += $0 }
         c += [UInt8](repeating: 0, count: 16)
         #expect(throws: GGUFError.unknownValueType(key: "k", type: 99)) { try GGUFFile(bytes: c) }
-    }
-}
-
-/// Deterministic generator for reproducible fuzz positions.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import GGUF
 
 /// Expectations come from the `gguf` Python package (scripts/gen_gguf_fixtures.py), not from this reader.

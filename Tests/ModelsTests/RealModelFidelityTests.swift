@@ -1,6 +1,7 @@
 import Foundation
 import Pagewise
 import Testing
+import TestSupport
 
 /// Both real models against llama.cpp's own outputs on the same tokens
 /// (scripts/gen_real_fixtures.py; F32 KV cache, flash attention off).

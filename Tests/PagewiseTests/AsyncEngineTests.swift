@@ -1,6 +1,7 @@
 import Foundation
 import Pagewise
 import Testing
+import TestSupport
 
 /// The public async API: streams, greedy agreement with the single-sequence path, cancellation.
 @Suite(.serialized)

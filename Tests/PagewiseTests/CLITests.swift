@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// End-to-end runs of the `pagewise` executable that `swift test` builds next to the test bundle.
 /// Expected ids come from llama.cpp (the greedy fixture's tokenization of the same prompt).

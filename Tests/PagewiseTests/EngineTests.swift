@@ -1,6 +1,7 @@
 import Foundation
 import Pagewise
 import Testing
+import TestSupport
 
 /// The engine core with the real default model: batching, preemption, prefix caching, abort.
 @Suite(.serialized)

@@ -2,6 +2,7 @@ import Foundation
 import GGUF
 import Models
 import Testing
+import TestSupport
 import Pagewise
 
 /// Memory planning against independent figures: gguf-py's tensor byte counts and the KV cache
