@@ -44,11 +44,8 @@ extension InferenceSession {
             return Double(promptTokens) / (now() - t0)
         }
         func runTG() throws -> Double {
-            var table: [Int32] = []
+            var table = try reserveTable(tokens: genTokens)
             defer { blocks.release(&table) }
-            guard blocks.ensureCapacity(&table, tokens: genTokens) else {
-                throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: genTokens), available: blocks.freeBlockCount)
-            }
             var token = prompt.first ?? 1
             var batch = ForwardBatch()
             let t0 = now()

@@ -59,30 +59,44 @@ public final class InferenceSession: @unchecked Sendable {
 
     public var config: ModelConfig { model.config }
 
-    /// Runs `tokens` through the model as one fresh sequence (chunked by `maxBatchTokens`) and
-    /// hands the logits of each position in `logitPositions` to `body` (position, logits).
-    public func evaluate(_ tokens: [Int32], logitsFrom firstLogit: Int = 0,
-                         _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
-        guard tokens.count <= contextLength else { throw RequestError.promptTooLong(tokens: tokens.count, limit: contextLength) }
+    /// A block table covering `tokens` positions, or an error saying the pool is short.
+    func reserveTable(tokens: Int) throws -> [Int32] {
         var table: [Int32] = []
-        defer { blocks.release(&table) }
-        guard blocks.ensureCapacity(&table, tokens: tokens.count) else {
-            throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: tokens.count), available: blocks.freeBlockCount)
+        guard blocks.ensureCapacity(&table, tokens: tokens) else {
+            throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: tokens), available: blocks.freeBlockCount)
         }
+        return table
+    }
+
+    /// Runs `tokens` through the model from position 0 in chunks of `maxBatchTokens`, writing K/V
+    /// through `table`, and hands the logits of every position from `firstLogit` on to `body`.
+    private func prefill(_ tokens: [Int32], table: [Int32], logitsFrom firstLogit: Int,
+                         _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
         var start = 0
         let vocab = config.vocabSize
+        var batch = ForwardBatch()
         while start < tokens.count {
             let end = min(tokens.count, start + maxBatchTokens)
-            var batch = ForwardBatch()
+            batch.reset()
             batch.append(tokens: tokens[start ..< end], startPosition: start, blockTable: table, wantLogits: .none)
             let wanted = max(start, firstLogit) ..< end
-            if !wanted.isEmpty { batch.logitIndices = wanted.map { $0 - start } }
+            for pos in wanted { batch.logitIndices.append(pos - start) }
             let logits = try model.forward(batch, cache: cache)
             for (r, pos) in wanted.enumerated() {
                 try body(pos, UnsafeBufferPointer(rebasing: logits[r * vocab ..< (r + 1) * vocab]))
             }
             start = end
         }
+    }
+
+    /// Runs `tokens` through the model as one fresh sequence (chunked by `maxBatchTokens`) and
+    /// hands the logits of each position from `firstLogit` on to `body` (position, logits).
+    public func evaluate(_ tokens: [Int32], logitsFrom firstLogit: Int = 0,
+                         _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        guard tokens.count <= contextLength else { throw RequestError.promptTooLong(tokens: tokens.count, limit: contextLength) }
+        var table = try reserveTable(tokens: tokens.count)
+        defer { blocks.release(&table) }
+        try prefill(tokens, table: table, logitsFrom: firstLogit, body)
     }
 
     /// Generates after `prompt`, calling `onToken` with each sampled token (return false to stop).
@@ -93,23 +107,12 @@ public final class InferenceSession: @unchecked Sendable {
         guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
         guard prompt.count < contextLength else { throw RequestError.promptTooLong(tokens: prompt.count, limit: contextLength - 1) }
         var sampler = Sampler(params: params)
-        var table: [Int32] = []
+        var table = try reserveTable(tokens: prompt.count)
         defer { blocks.release(&table) }
         let maxTotal = min(contextLength, prompt.count + params.maxTokens)
-        guard blocks.ensureCapacity(&table, tokens: prompt.count) else {
-            throw RequestError.kvPoolExhausted(needed: blocks.blocksNeeded(tokens: prompt.count), available: blocks.freeBlockCount)
-        }
-        // Prefill in chunks; logits only for the last prompt token.
-        var start = 0
+        // Logits only for the last prompt token (valid until the next forward pass).
         var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
-        while start < prompt.count {
-            let end = min(prompt.count, start + maxBatchTokens)
-            var batch = ForwardBatch()
-            batch.append(tokens: prompt[start ..< end], startPosition: start, blockTable: table,
-                         wantLogits: end == prompt.count ? .last : .none)
-            logits = try model.forward(batch, cache: cache)
-            start = end
-        }
+        try prefill(prompt, table: table, logitsFrom: prompt.count - 1) { _, row in logits = row }
         var length = prompt.count
         var generated = 0
         var batch = ForwardBatch()
