@@ -23,11 +23,16 @@ int ck_detect_isa(void) {
 
 void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
                const ck_act *a, int t0, int t1, float *y, size_t ldy) {
+    ck_gemm_qx(isa, type, w, NULL, rowBytes, r0, r1, cols, a, t0, t1, y, ldy);
+}
+
+void ck_gemm_qx(int isa, int type, const void *w, const void *wx, size_t rowBytes, int r0, int r1, int cols,
+                const ck_act *a, int t0, int t1, float *y, size_t ldy) {
 #if defined(__x86_64__)
-    if (isa == CK_ISA_AVX512) { ck_gemm_q_avx512(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
+    if (isa == CK_ISA_AVX512) { ck_gemm_qx_avx512(type, (const uint8_t *)w, (const uint8_t *)wx, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
     if (isa == CK_ISA_AVX2) { ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
 #endif
-    (void)isa;
+    (void)isa; (void)wx;
 #if defined(__aarch64__)
     /* NEON/dotprod is bitwise identical to the portable kernel, so it serves the portable level */
     if (ck_neon_dot_available()) { ck_gemm_q_neon(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
@@ -47,7 +52,8 @@ void ck_gemm_f(int isa, int type, const void *w, size_t rowBytes, int r0, int r1
 
 static size_t al64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-size_t ck_pack_act32_bytes(int isa, int cols, int nTokens) {
+/* Packed token-interleaved copy (8 tokens or more), at the AVX-512 level. */
+static size_t packed_copy_bytes(int isa, int cols, int nTokens) {
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512 && nTokens >= 8 && cols % 32 == 0)
         return al64((size_t)cols * (size_t)nTokens) + 2 * al64((size_t)ck_grp_count(nTokens) * (size_t)(cols / 32) * 64);
@@ -56,10 +62,35 @@ size_t ck_pack_act32_bytes(int isa, int cols, int nTokens) {
     return 0;
 }
 
-void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf) {
-    a->pq = NULL; a->pd = NULL; a->ps = NULL; a->pn = 0;
+/* Block sums (one int32 per token per block, with the activations' dStride = cols / 32). */
+static size_t sums_bytes(int isa, int cols, int nTokens) {
 #if defined(__x86_64__)
-    if (ck_pack_act32_bytes(isa, cols, nTokens) > 0) { ck_pack_act32_avx512(a, cols, nTokens, buf); return; }
+    if (isa == CK_ISA_AVX512 && nTokens >= 1 && cols % 32 == 0) return al64((size_t)nTokens * (size_t)(cols / 32) * 4);
+#endif
+    (void)isa; (void)cols; (void)nTokens;
+    return 0;
+}
+
+size_t ck_pack_act32_bytes(int isa, int cols, int nTokens) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512 && nTokens >= 1 && cols % 32 == 0)
+        return packed_copy_bytes(isa, cols, nTokens) + sums_bytes(isa, cols, nTokens);
+#endif
+    (void)isa; (void)cols; (void)nTokens;
+    return 0;
+}
+
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf) {
+    a->pq = NULL; a->pd = NULL; a->ps = NULL; a->pn = 0; a->asum = NULL;
+#if defined(__x86_64__)
+    const size_t pb = packed_copy_bytes(isa, cols, nTokens);
+    if (pb > 0) ck_pack_act32_avx512(a, cols, nTokens, buf);
+    if (sums_bytes(isa, cols, nTokens) > 0 && a->dStride == (size_t)(cols / 32)) {
+        int32_t *sums = (int32_t *)((uint8_t *)buf + pb);
+        ck_act32_sums_avx512(a, cols, nTokens, sums);
+        a->asum = sums;
+    }
+    return;
 #endif
     (void)buf;
 }

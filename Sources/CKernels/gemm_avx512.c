@@ -551,6 +551,20 @@ DEF_GROUPS(CK_Q5_0)
 DEF_GROUPS(CK_Q5_1)
 DEF_GROUPS(CK_Q8_0)
 
+/* Exact integer sum of each 32-block of every token's activations. */
+T512 void ck_act32_sums_avx512(const ck_act *a, int cols, int n, int32_t *out) {
+    const int nb = cols / 32;
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int t = 0; t < n; t++) {
+        const int8_t *q = a->q + (size_t)t * a->qStride;
+        int32_t *o = out + (size_t)t * a->dStride;
+        for (int b = 0; b < nb; b++) {
+            __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)(q + 32 * b)));
+            o[b] = _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s));
+        }
+    }
+}
+
 T512 void ck_pack_act32_avx512(ck_act *a, int cols, int n, void *buf) {
     const int nb = cols / 32;
     int8_t *pq = (int8_t *)buf;
@@ -635,7 +649,115 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, split_fn sp, tile
     }
 }
 
+/* ---- row-interleaved 32-block weights (ck_interleave): 16 rows in the lanes ----
+   For block b of a 16-row group, 8 u8 weight vectors (lane r = 4 weights of row r; Q4 nibbles
+   as 0..15, Q8_0 values + 128) are multiplied with a token's activation dwords broadcast to
+   every lane, giving 16 exact row sums at once; the offset (8 for Q4_0, 128 for Q8_0) times the
+   block's activation sum makes them the signed dot. The float step of block b goes into
+   canonical lane b % 16, kept per token as a vector over the 16 rows (A[token][lane]), and the
+   canonical tree over lanes is done with whole vectors at the end: every (row, token) result is
+   bitwise the portable one. */
+AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy,
+                     int r, float *A) {
+    const int hm = type == CK_Q4_1, q8 = type == CK_Q8_0;
+    const int off = type == CK_Q4_0 ? 8 : (q8 ? 128 : 0);
+    const size_t rec = 16 * (size_t)ck_bbytes(type);
+    const int sc = hm ? 64 : 32;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512 zf = _mm512_setzero_ps();
+    for (int i = 0; i < 16 * nt; i++) _mm512_store_ps(A + 16 * i, zf);
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *p = g + (size_t)b * rec;
+        for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 4 * rec + o), _MM_HINT_T0);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+        const __m512 mw = hm ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : zf;
+        __m512i w[8];
+        if (q8) {
+            for (int c = 0; c < 8; c++) w[c] = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
+        } else {
+            for (int c = 0; c < 4; c++) {
+                const __m512i v = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
+                w[c] = _mm512_and_si512(v, m4);
+                w[4 + c] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            }
+        }
+        float *Ab = A + 16 * (b & 15);
+        for (int j = 0; j < nt; j++) {
+            const size_t t = (size_t)(t0 + j);
+            const uint8_t *ap = (const uint8_t *)(a->q + t * a->qStride + 32 * (size_t)b);
+            __m512i x0 = off ? _mm512_set1_epi32(-off * a->asum[t * a->dStride + (size_t)b]) : _mm512_setzero_si512();
+            __m512i x1 = _mm512_setzero_si512();
+            x0 = _mm512_dpbusd_epi32(x0, w[0], _mm512_set1_epi32((int)ck_rd32(ap)));
+            x1 = _mm512_dpbusd_epi32(x1, w[1], _mm512_set1_epi32((int)ck_rd32(ap + 4)));
+            x0 = _mm512_dpbusd_epi32(x0, w[2], _mm512_set1_epi32((int)ck_rd32(ap + 8)));
+            x1 = _mm512_dpbusd_epi32(x1, w[3], _mm512_set1_epi32((int)ck_rd32(ap + 12)));
+            x0 = _mm512_dpbusd_epi32(x0, w[4], _mm512_set1_epi32((int)ck_rd32(ap + 16)));
+            x1 = _mm512_dpbusd_epi32(x1, w[5], _mm512_set1_epi32((int)ck_rd32(ap + 20)));
+            x0 = _mm512_dpbusd_epi32(x0, w[6], _mm512_set1_epi32((int)ck_rd32(ap + 24)));
+            x1 = _mm512_dpbusd_epi32(x1, w[7], _mm512_set1_epi32((int)ck_rd32(ap + 28)));
+            const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0, x1));
+            const __m512 D = _mm512_mul_ps(dw, _mm512_set1_ps(a->d[t * a->dStride + (size_t)b]));
+            float *Ak = Ab + 256 * (size_t)j;
+            __m512 acc = _mm512_add_ps(_mm512_load_ps(Ak), _mm512_mul_ps(D, pf));
+            if (hm) acc = _mm512_add_ps(acc, _mm512_mul_ps(mw, _mm512_set1_ps(a->s[t * a->dStride + (size_t)b])));
+            _mm512_store_ps(Ak, acc);
+        }
+    }
+    for (int j = 0; j < nt; j++) {
+        const float *Aj = A + 256 * (size_t)j;
+        __m512 v[8];
+        for (int m = 0; m < 8; m++) v[m] = _mm512_add_ps(_mm512_load_ps(Aj + 16 * m), _mm512_load_ps(Aj + 16 * (m + 8)));
+        for (int m = 0; m < 4; m++) v[m] = _mm512_add_ps(v[m], v[m + 4]);
+        for (int m = 0; m < 2; m++) v[m] = _mm512_add_ps(v[m], v[m + 2]);
+        _mm512_storeu_ps(y + (size_t)(t0 + j) * ldy + r, _mm512_add_ps(v[0], v[1]));
+    }
+}
+
+static T512 void x16_q4_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q4_0, g, nb, a, t0, nt, y, ldy, r, A); }
+static T512 void x16_q4_1(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q4_1, g, nb, a, t0, nt, y, ldy, r, A); }
+static T512 void x16_q8_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q8_0, g, nb, a, t0, nt, y, ldy, r, A); }
+
+/* Rows [r0,r1) x tokens [t0,t1) with whole 16-row groups from the interleaved copy; returns
+   0 when it cannot (then nothing was written). Rows outside whole groups are left to the caller
+   through *gs / *ge. */
+static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
+                         float *y, size_t ldy, int *gs, int *ge) {
+    void (*f)(const uint8_t *, int, const ck_act *, int, int, float *, size_t, int, float *);
+    switch (type) {
+    case CK_Q4_0: f = x16_q4_0; break;
+    case CK_Q4_1: f = x16_q4_1; break;
+    case CK_Q8_0: f = x16_q8_0; break;
+    default: return 0;
+    }
+    if (type != CK_Q4_1 && a->asum == NULL) return 0;
+    const int nb = cols / 32;
+    const int s = (r0 + 15) & ~15, e = r1 & ~15;
+    if (s >= e) return 0;
+    _Alignas(64) float A[16 * 16 * 16];
+    const size_t grec = (size_t)nb * 16 * (size_t)ck_bbytes(type);
+    for (int r = s; r < e; r += 16)
+        for (int tc = t0; tc < t1; tc += 16)
+            f(wx + (size_t)(r / 16) * grec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, r, A);
+    *gs = s; *ge = e;
+    return 1;
+}
+
+#ifndef CK_X16_MIN_T
+#define CK_X16_MIN_T 1
+#endif
+
 #define SEL(P, TY) do { f44 = P##_##TY##_44; f41 = P##_##TY##_41; f14 = P##_##TY##_14; f11 = P##_##TY##_11; } while (0)
+
+void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, size_t rb, int r0, int r1, int cols,
+                       const ck_act *a, int t0, int t1, float *y, size_t ldy) {
+    int gs, ge;
+    if (wx != NULL && t1 - t0 >= CK_X16_MIN_T && gemm_x16(type, wx, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+        if (r0 < gs) ck_gemm_q_avx512(type, w, rb, r0, gs, cols, a, t0, t1, y, ldy);
+        if (ge < r1) ck_gemm_q_avx512(type, w, rb, ge, r1, cols, a, t0, t1, y, ldy);
+        return;
+    }
+    ck_gemm_q_avx512(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy);
+}
 
 void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const ck_act *a, int t0, int t1, float *y, size_t ldy) {

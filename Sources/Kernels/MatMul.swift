@@ -25,6 +25,7 @@ public final class MatMulScratch {
 private struct GemmJob {
     let isa: Int32, type: Int32
     let w: UnsafeRawPointer
+    let wx: UnsafeRawPointer?
     let rowBytes: Int, rows: Int, cols: Int
     let act: UnsafePointer<ck_act>
     let nTokens: Int
@@ -38,17 +39,18 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
     let rc = task % j.pointee.nr, tc = task / j.pointee.nr
     let r0 = rc * j.pointee.rowChunk, r1 = min(j.pointee.rows, r0 + j.pointee.rowChunk)
     let t0 = tc * j.pointee.tokChunk, t1 = min(j.pointee.nTokens, t0 + j.pointee.tokChunk)
-    ck_gemm_q(j.pointee.isa, j.pointee.type, j.pointee.w, j.pointee.rowBytes, Int32(r0), Int32(r1),
+    ck_gemm_qx(j.pointee.isa, j.pointee.type, j.pointee.w, j.pointee.wx, j.pointee.rowBytes, Int32(r0), Int32(r1),
               Int32(j.pointee.cols), j.pointee.act, Int32(t0), Int32(t1), j.pointee.y, j.pointee.ldy)
 }
 
 @inline(__always) private func align64(_ n: Int) -> Int { (n + 63) & ~63 }
 
-/// Work split: rows in chunks (multiples of 4) x tokens in chunks. Never splits a dot product.
+/// Work split: rows in chunks (multiples of 16, whole groups of the interleaved layout) x tokens
+/// in chunks. Never splits a dot product.
 @inline(__always) private func workSplit(rows: Int, nTokens: Int, threads: Int) -> (rowChunk: Int, tokChunk: Int) {
     if nTokens <= 4 {
         let target = max(1, threads * 8)
-        return (max(4, ((rows + target - 1) / target + 3) & ~3), nTokens)
+        return (max(16, ((rows + target - 1) / target + 15) & ~15), nTokens)
     }
     return (16, 64)
 }
@@ -95,7 +97,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
             let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
             let nr = (w.rows + rc - 1) / rc
             let nt = (nTokens + tc - 1) / tc
-            return (GemmJob(isa: isa, type: type, w: w.data, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols, act: ap,
+            return (GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols, act: ap,
                             nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rc, tokChunk: tc), nr * nt)
         }
         let (j0, n0) = job(w0, y0, ldy0)
@@ -146,7 +148,8 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
         for t in 0..<nTokens { quantizeToken(t) }
     }
     var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
-                     qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0)
+                     qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0,
+                     asum: nil)
     if packBytes > 0 {
         ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), base + qBytes + dBytes + sBytes + bBytes)
     }
@@ -185,7 +188,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
     if ck_type_act_block(type) > 0 {
         quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: cols, nTokens: nTokens, threads: threads,
                              pool: pool, scratch: scratch) { ap in
-            var job = GemmJob(isa: isa, type: type, w: w.data, rowBytes: rowBytes, rows: rows, cols: cols,
+            var job = GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: rowBytes, rows: rows, cols: cols,
                               act: ap, nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rowChunk, tokChunk: tokChunk)
             withUnsafeMutablePointer(to: &job) { jp in
                 pool.run(nr * nt, context: UnsafeMutableRawPointer(jp), gemmJobTask)

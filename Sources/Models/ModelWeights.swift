@@ -67,7 +67,7 @@ public struct ModelWeights: Sendable {
             guard let q = QuantType(rawValue: t.type.rawValue), q.isSupportedForCompute else {
                 throw ModelError.unsupportedTensorType(name: name, type: t.type.name)
             }
-            return WeightMatrix(data: file.data(of: t), type: q, rows: rows, cols: cols)
+            return WeightMatrix(data: file.data(of: t), type: q, rows: rows, cols: cols).withInterleavedCopy()
         }
         func vector(_ name: String, _ n: Int) throws -> FloatVector { try FloatVector(file: file, name: name, count: n) }
         func optionalVector(_ name: String, _ n: Int) throws -> FloatVector? {

@@ -176,4 +176,49 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
             #expect(y.map(\.bitPattern) == Array(ref[(off * rows)..<((off + n) * rows)]).map(\.bitPattern), "\(type) n=\(n)")
         }
     }
+
+    /// The row-interleaved copy (16 rows per load, AVX-512) gives, for every token count, thread
+    /// count and width (fewer and more than 16 blocks), bitwise the portable result on the
+    /// original layout.
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q8_0])
+    func interleavedCopyMatchesPortable(type: QuantType) {
+        var rng = TestRNG(seed: 77)
+        for (rows, cols) in [(48, 96), (64, 576), (32, 1536)] {
+            var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            for b in 0..<(raw.count / type.blockBytes) {
+                let o = b * type.blockBytes
+                for s in (type == .q4_1 ? [0, 2] : [0]) {
+                    raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
+                    raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
+                }
+            }
+            let maxTokens = 40
+            let x = rng.floats(cols * maxTokens, scale: 3)
+            raw.withUnsafeBytes { buf in
+                let plain = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
+                let inter = plain.withInterleavedCopy()
+                if KernelDispatch.detected >= .avx512 {
+                    #expect(inter.interleaved != nil, "\(type) \(rows)x\(cols) has an interleaved copy")
+                }
+                func go(_ w: WeightMatrix, _ n: Int, threads: Int, level: KernelDispatch.Level) -> [Float] {
+                    var y = [Float](repeating: .nan, count: n * (rows + 5))
+                    x.withUnsafeBufferPointer { xb in
+                        y.withUnsafeMutableBufferPointer { yb in
+                            matmul(w, xb.baseAddress!, ldx: cols, nTokens: n, yb.baseAddress!, ldy: rows + 5,
+                                   pool: ThreadPool(threadCount: threads), scratch: MatMulScratch(), level: level)
+                        }
+                    }
+                    return y
+                }
+                let ref = go(plain, maxTokens, threads: 1, level: .portable)
+                for n in [1, 2, 3, 4, 5, 8, 15, 16, 17, 31, 33, 40] {
+                    for threads in [1, 2] {
+                        let y = go(inter, n, threads: threads, level: KernelDispatch.detected)
+                        #expect(y.map(\.bitPattern) == Array(ref[0..<(n * (rows + 5))]).map(\.bitPattern),
+                                "\(type) \(rows)x\(cols) n=\(n) threads=\(threads)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -61,6 +61,9 @@ typedef struct {
     const float *ps;
     /// Tokens in the packed copy (the call's nTokens), 0 when absent.
     int pn;
+    /// Optional exact integer sum of each 32-block of q (stride dStride; made by `ck_pack_act32`
+    /// at the AVX-512 level, NULL when absent): the row-interleaved kernels need it.
+    const int32_t *asum;
 } ck_act;
 
 /// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums).
@@ -75,12 +78,29 @@ size_t ck_pack_act32_bytes(int isa, int cols, int nTokens);
 /// the 32-block activations in `a` (tokens 0..<nTokens) and sets a->pq/pd/ps/pn.
 void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
 
+/// Row-interleaved layout of a 32-block matrix (Q4_0, Q4_1, Q8_0 with rows a multiple of 16),
+/// read by the AVX-512 batched kernel: rows in groups of 16, each group's blocks in order, and
+/// each block of a group one record of 16 * blockBytes bytes: the 16 rows' f16 scales (then the
+/// 16 mins for Q4_1), then the quants with row r in 32-bit lane r: for Q4_0/Q4_1 four 64-byte
+/// chunks (chunk c, lane r = bytes 4c..4c+3 of row r's 16 nibble bytes), for Q8_0 eight chunks
+/// (lane r = bytes 4c..4c+3 of row r's 32 values, XOR 0x80, i.e. value + 128 as u8).
+/// Bytes of that copy (the same as the original), or 0 when the type or shape has none.
+size_t ck_interleave_bytes(int type, int rows, int cols);
+/// Writes the row-interleaved copy of `rows` rows of `rowBytes` bytes at `src` into `dst`.
+void ck_interleave(int type, const void *src, size_t rowBytes, int rows, int cols, void *dst);
+
 /// Whether `type` has an integer dot product kernel (activations quantized as 32-blocks or 256-blocks).
 int ck_type_act_block(int type);
 
 /// y[t*ldy + r] = dot(row r of w, token t) for r in [r0,r1), t in [t0,t1), quantized weights.
 void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
                const ck_act *a, int t0, int t1, float *y, size_t ldy);
+
+/// `ck_gemm_q` with an optional row-interleaved copy `wx` of the same matrix (`ck_interleave`;
+/// NULL when there is none): the AVX-512 level reads whole 16-row groups from it. Results are
+/// bitwise those of `ck_gemm_q`.
+void ck_gemm_qx(int isa, int type, const void *w, const void *wx, size_t rowBytes, int r0, int r1, int cols,
+                const ck_act *a, int t0, int t1, float *y, size_t ldy);
 
 /// Same for float weights (F32/F16/BF16); x is float with token stride ldx.
 void ck_gemm_f(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
