@@ -71,28 +71,24 @@ static size_t sums_bytes(int isa, int cols, int nTokens) {
     return 0;
 }
 
-size_t ck_pack_act32_bytes(int isa, int cols, int nTokens) {
-#if defined(__x86_64__)
-    if (isa == CK_ISA_AVX512 && nTokens >= 1 && cols % 32 == 0)
-        return packed_copy_bytes(isa, cols, nTokens) + sums_bytes(isa, cols, nTokens);
-#endif
-    (void)isa; (void)cols; (void)nTokens;
-    return 0;
+size_t ck_pack_act32_bytes(int isa, int cols, int nTokens, int what) {
+    return ((what & CK_PACK_COPY) ? packed_copy_bytes(isa, cols, nTokens) : 0) +
+           ((what & CK_PACK_SUMS) ? sums_bytes(isa, cols, nTokens) : 0);
 }
 
-void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf) {
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, int what, void *buf) {
     a->pq = NULL; a->pd = NULL; a->ps = NULL; a->pn = 0; a->asum = NULL;
 #if defined(__x86_64__)
-    const size_t pb = packed_copy_bytes(isa, cols, nTokens);
+    const size_t pb = (what & CK_PACK_COPY) ? packed_copy_bytes(isa, cols, nTokens) : 0;
     if (pb > 0) ck_pack_act32_avx512(a, cols, nTokens, buf);
-    if (sums_bytes(isa, cols, nTokens) > 0 && a->dStride == (size_t)(cols / 32)) {
+    if ((what & CK_PACK_SUMS) && sums_bytes(isa, cols, nTokens) > 0 && a->dStride == (size_t)(cols / 32)) {
         int32_t *sums = (int32_t *)((uint8_t *)buf + pb);
         ck_act32_sums_avx512(a, cols, nTokens, sums);
         a->asum = sums;
     }
     return;
 #endif
-    (void)buf;
+    (void)buf; (void)what;
 }
 
 float ck_dot_f32(int isa, const float *a, const float *b, int n) {

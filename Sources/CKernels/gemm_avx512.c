@@ -665,7 +665,9 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
     const int sc = hm ? 64 : 32;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512 zf = _mm512_setzero_ps();
-    for (int i = 0; i < 16 * nt; i++) _mm512_store_ps(A + 16 * i, zf);
+    /* lanes no block reaches stay +0 (blocks 0..15 start theirs from +0 below) */
+    for (int j = 0; j < nt; j++)
+        for (int k = nb; k < 16; k++) _mm512_store_ps(A + 256 * (size_t)j + 16 * k, zf);
     for (int b = 0; b < nb; b++) {
         const uint8_t *p = g + (size_t)b * rec;
         for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 4 * rec + o), _MM_HINT_T0);
@@ -698,7 +700,7 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
             const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0, x1));
             const __m512 D = _mm512_mul_ps(dw, _mm512_set1_ps(a->d[t * a->dStride + (size_t)b]));
             float *Ak = Ab + 256 * (size_t)j;
-            __m512 acc = _mm512_add_ps(_mm512_load_ps(Ak), _mm512_mul_ps(D, pf));
+            __m512 acc = _mm512_add_ps(b < 16 ? zf : _mm512_load_ps(Ak), _mm512_mul_ps(D, pf));
             if (hm) acc = _mm512_add_ps(acc, _mm512_mul_ps(mw, _mm512_set1_ps(a->s[t * a->dStride + (size_t)b])));
             _mm512_store_ps(Ak, acc);
         }

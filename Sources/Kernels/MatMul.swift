@@ -91,7 +91,8 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     }
     let isa = KernelDispatch.active.rawValue
     let threads = pool.threadCount
-    quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, threads: threads,
+    let parts = packParts(w0) | packParts(w1) | (w2.map { packParts($0) } ?? 0)
+    quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, packParts: parts, threads: threads,
                          pool: pool, scratch: scratch) { ap in
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
             let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
@@ -112,10 +113,17 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     }
 }
 
+/// What the kernels need besides the quantized activations for `w`: the block sums for the
+/// row-interleaved layout (not for Q4_1, whose weights are unsigned), else the token-interleaved copy.
+@inline(__always) private func packParts(_ w: WeightMatrix) -> Int32 {
+    guard w.interleaved != nil else { return Int32(CK_PACK_COPY) }
+    return w.type == .q4_1 ? 0 : Int32(CK_PACK_SUMS)
+}
+
 /// Quantizes (and, for the batched kernels, packs) `nTokens` rows of activations into `scratch`
 /// and hands the description to `body`.
 private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Float>, ldx: Int, cols: Int, nTokens: Int,
-                                  threads: Int, pool: ThreadPool, scratch: MatMulScratch,
+                                  packParts: Int32, threads: Int, pool: ThreadPool, scratch: MatMulScratch,
                                   _ body: (UnsafePointer<ck_act>) -> Void) {
     let actBlock = Int(ck_type_act_block(type))
     let nb = cols / actBlock
@@ -126,7 +134,7 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
     let dBytes = align64(dStride * nTokens * 4)
     let sBytes = actBlock == 32 ? dBytes : 0
     let bBytes = align64(bStride * nTokens * 2)
-    let packBytes = actBlock == 32 ? align64(ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens))) : 0
+    let packBytes = actBlock == 32 ? align64(ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens), packParts)) : 0
     let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes + packBytes)
     let q = base.assumingMemoryBound(to: Int8.self)
     let d = (base + qBytes).assumingMemoryBound(to: Float.self)
@@ -151,7 +159,7 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
                      qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0,
                      asum: nil)
     if packBytes > 0 {
-        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), base + qBytes + dBytes + sBytes + bBytes)
+        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), packParts, base + qBytes + dBytes + sBytes + bBytes)
     }
     withUnsafePointer(to: &act) { body($0) }
 }
@@ -186,7 +194,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
     let nt = (nTokens + tokChunk - 1) / tokChunk
 
     if ck_type_act_block(type) > 0 {
-        quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: cols, nTokens: nTokens, threads: threads,
+        quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: cols, nTokens: nTokens, packParts: packParts(w), threads: threads,
                              pool: pool, scratch: scratch) { ap in
             var job = GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: rowBytes, rows: rows, cols: cols,
                               act: ap, nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rowChunk, tokChunk: tokChunk)

@@ -71,12 +71,16 @@ void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, f
 /// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
 void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
 
+/// What `ck_pack_act32` makes: the token-interleaved copy (read by the batched kernel on the
+/// original weight layout) and/or the per-block activation sums (read by the kernel on the
+/// row-interleaved layout).
+enum { CK_PACK_COPY = 1, CK_PACK_SUMS = 2 };
 /// Bytes of scratch `ck_pack_act32` needs for `nTokens` tokens of `cols` (a multiple of 32)
-/// at level `isa`; 0 when that level does not use a packed copy (then skip packing).
-size_t ck_pack_act32_bytes(int isa, int cols, int nTokens);
-/// Fills `buf` (64-byte aligned, `ck_pack_act32_bytes` long) with the token-interleaved copy of
-/// the 32-block activations in `a` (tokens 0..<nTokens) and sets a->pq/pd/ps/pn.
-void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
+/// at level `isa` for the parts in `what`; 0 when that level uses none of them (then skip it).
+size_t ck_pack_act32_bytes(int isa, int cols, int nTokens, int what);
+/// Fills `buf` (64-byte aligned, `ck_pack_act32_bytes` long) with the parts in `what` for the
+/// 32-block activations in `a` (tokens 0..<nTokens) and sets a->pq/pd/ps/pn and a->asum.
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, int what, void *buf);
 
 /// Row-interleaved layout of a 32-block matrix (Q4_0, Q4_1, Q8_0 with rows a multiple of 16),
 /// read by the AVX-512 batched kernel: rows in groups of 16, each group's blocks in order, and
