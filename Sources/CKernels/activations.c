@@ -114,3 +114,42 @@ void ck_softmax(int isa, float *x, int n) {
     (void)isa;
     softmax_portable(x, n);
 }
+
+/* ---- argmax: first index of the largest value; NaN never wins; 0 when nothing beats -inf ---- */
+static long argmax_portable(const float *x, long n) {
+    long best = 0;
+    float bv = -INFINITY;
+    for (long i = 0; i < n; i++)
+        if (x[i] > bv) { bv = x[i]; best = i; }
+    return best;
+}
+
+#if defined(__x86_64__)
+static T512E long argmax_avx512(const float *x, long n) {
+    /* pass 1: the maximum (NaN lanes masked out); pass 2: its first position */
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        mv = _mm512_mask_max_ps(mv, _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), mv, v);
+    }
+    float m = _mm512_reduce_max_ps(mv);
+    for (long k = i; k < n; k++) if (x[k] > m) m = x[k];
+    if (!(m > -INFINITY)) return 0;
+    const __m512 target = _mm512_set1_ps(m);
+    for (i = 0; i + 16 <= n; i += 16) {
+        __mmask16 eq = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), target, _CMP_EQ_OQ);
+        if (eq) return i + __builtin_ctz((unsigned)eq);
+    }
+    for (; i < n; i++) if (x[i] == m) return i;
+    return 0;
+}
+#endif
+
+long ck_argmax(int isa, const float *x, long n) {
+#if defined(__x86_64__)
+    if (isa >= CK_ISA_AVX512) return argmax_avx512(x, n);
+#endif
+    (void)isa;
+    return argmax_portable(x, n);
+}

@@ -667,7 +667,7 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
     const __m512 zf = _mm512_setzero_ps();
     /* lanes no block reaches stay +0 (blocks 0..15 start theirs from +0 below) */
     for (int j = 0; j < nt; j++)
-        for (int k = nb; k < 16; k++) _mm512_store_ps(A + 256 * (size_t)j + 16 * k, zf);
+        for (int k = nb; k < 16; k++) _mm512_store_ps(A + 272 * (size_t)j + 16 * k, zf);
     for (int b = 0; b < nb; b++) {
         const uint8_t *p = g + (size_t)b * rec;
         for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 4 * rec + o), _MM_HINT_T0);
@@ -699,14 +699,14 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
             x1 = _mm512_dpbusd_epi32(x1, w[7], _mm512_set1_epi32((int)ck_rd32(ap + 28)));
             const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0, x1));
             const __m512 D = _mm512_mul_ps(dw, _mm512_set1_ps(a->d[t * a->dStride + (size_t)b]));
-            float *Ak = Ab + 256 * (size_t)j;
+            float *Ak = Ab + 272 * (size_t)j;
             __m512 acc = _mm512_add_ps(b < 16 ? zf : _mm512_load_ps(Ak), _mm512_mul_ps(D, pf));
             if (hm) acc = _mm512_add_ps(acc, _mm512_mul_ps(mw, _mm512_set1_ps(a->s[t * a->dStride + (size_t)b])));
             _mm512_store_ps(Ak, acc);
         }
     }
     for (int j = 0; j < nt; j++) {
-        const float *Aj = A + 256 * (size_t)j;
+        const float *Aj = A + 272 * (size_t)j;
         __m512 v[8];
         for (int m = 0; m < 8; m++) v[m] = _mm512_add_ps(_mm512_load_ps(Aj + 16 * m), _mm512_load_ps(Aj + 16 * (m + 8)));
         for (int m = 0; m < 4; m++) v[m] = _mm512_add_ps(v[m], v[m + 4]);
@@ -735,7 +735,7 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, 
     const int nb = cols / 32;
     const int s = (r0 + 15) & ~15, e = r1 & ~15;
     if (s >= e) return 0;
-    _Alignas(64) float A[16 * 16 * 16];
+    _Alignas(64) float A[17 * 16 * 16]; /* per token 16 lanes + 1 vector of padding (fewer L1 set conflicts) */
     const size_t grec = (size_t)nb * 16 * (size_t)ck_bbytes(type);
     for (int r = s; r < e; r += 16)
         for (int tc = t0; tc < t1; tc += 16)

@@ -24,3 +24,15 @@ public func geluTanhMul(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, co
 public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
     ck_softmax(ck_active_isa(), x, Int32(count))
 }
+
+/// Index of the first largest value (NaN never wins; 0 when no value exceeds -infinity).
+public func argmax(_ x: UnsafeBufferPointer<Float>) -> Int {
+    guard let base = x.baseAddress, x.count > 0 else { return 0 }
+    return ck_argmax(ck_active_isa(), base, x.count)
+}
+
+/// `argmax` at an explicit kernel level (capped to what the CPU supports); for tests.
+public func argmax(_ x: UnsafeBufferPointer<Float>, level: KernelDispatch.Level) -> Int {
+    guard let base = x.baseAddress, x.count > 0 else { return 0 }
+    return ck_argmax(min(level, KernelDispatch.detected).rawValue, base, x.count)
+}

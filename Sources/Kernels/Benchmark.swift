@@ -83,7 +83,7 @@ public func benchmarkMatVec(type: QuantType, rows: Int, cols: Int, nTokens: Int 
     defer { y.deallocate() }
     let pool = ThreadPool(threadCount: threads)
     let scratch = MatMulScratch()
-    let mats = (0..<copies).map { WeightMatrix(data: buf + $0 * matBytes, type: type, rows: rows, cols: cols) }
+    let mats = (0..<copies).map { WeightMatrix(data: buf + $0 * matBytes, type: type, rows: rows, cols: cols).withInterleavedCopy() }
     // warm up
     for m in mats.prefix(4) { matmul(m, x, ldx: cols, nTokens: nTokens, y, ldy: rows, pool: pool, scratch: scratch) }
     var i = 0

@@ -3,7 +3,7 @@ import CKernels
 /// Which instruction-set variant of the kernels runs. Every level computes bitwise-identical
 /// results; lowering the level is for testing and comparison only.
 public enum KernelDispatch {
-    public enum Level: Int32, Sendable, Comparable {
+    public enum Level: Int32, Sendable, Comparable, CaseIterable {
         case portable = 0, avx2 = 1, avx512 = 2
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Kernels
 
 /// xoshiro256** seeded through SplitMix64: fast, reproducible across platforms.
 public struct SamplingRNG: RandomNumberGenerator, Sendable {
@@ -45,13 +46,7 @@ public struct Sampler: Sendable {
 
     /// Index of the largest logit (the lowest index among equals).
     public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
-        var best = 0
-        var bestValue = -Float.infinity
-        for i in 0 ..< logits.count where logits[i] > bestValue {
-            bestValue = logits[i]
-            best = i
-        }
-        return Int32(best)
+        Int32(Kernels.argmax(logits))
     }
 
     /// Candidate order: higher logit first, lower id among equals.

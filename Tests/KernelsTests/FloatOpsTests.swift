@@ -59,6 +59,33 @@ private func close(_ a: Float, _ b: Double, rel: Double = 1e-5, abs absTol: Doub
         }
     }
 
+    /// argmax = the first index of the largest value, NaN never chosen, 0 when nothing beats
+    /// -inf — checked against a plain loop, on sizes around the 16-lane width, with ties.
+    @Test func argmaxIsFirstLargest() {
+        var rng = TestRNG(seed: 11)
+        func reference(_ x: [Float]) -> Int {
+            var best = 0, value = -Float.infinity
+            for (i, v) in x.enumerated() where v > value { value = v; best = i }
+            return best
+        }
+        for n in [1, 2, 15, 16, 17, 33, 49152, 49153] {
+            for trial in 0..<6 {
+                var x = rng.floats(n, scale: 4).map { ($0 * 8).rounded() / 8 }   // coarse values: ties
+                if trial == 1 { x[n / 2] = .nan }
+                if trial == 2 { for i in stride(from: 0, to: n, by: 3) { x[i] = .nan } }
+                if trial == 3 { x = x.map { _ in -.infinity } }
+                if trial == 4 { x = x.map { _ in .nan } }
+                if trial == 5, n > 1 { x[n - 1] = 100; x[n / 3] = 100 }
+                let want = reference(x)
+                x.withUnsafeBufferPointer { xb in
+                    for level in KernelDispatch.Level.allCases where level <= KernelDispatch.detected {
+                        #expect(argmax(xb, level: level) == want, "n=\(n) trial=\(trial) \(level)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func softmaxMatchesFormula() {
         var x: [Float] = [1, 2, 3, -1000, 50, 50.5, 0]
         let ref = x.map { Double($0) }

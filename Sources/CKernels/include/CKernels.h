@@ -135,6 +135,8 @@ void ck_paged_attention_heads(int isa, const float *q, const float *kCache, cons
 void ck_activation(int isa, int kind, const float *x, const float *up, int n, float *out);
 /// In-place softmax.
 void ck_softmax(int isa, float *x, int n);
+/// Index of the first largest value of x[0..<n] (NaN never wins; 0 when no value exceeds -inf).
+long ck_argmax(int isa, const float *x, long n);
 
 #ifdef __cplusplus
 }
