@@ -113,6 +113,68 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     }
 }
 
+/// A gate/up pair and its gated activation as one dispatch: each task computes the same rows of
+/// both products for its tokens, then applies the activation to that tile.
+private struct GLUJob {
+    var gate: GemmJob
+    var up: GemmJob
+    let out: UnsafeMutablePointer<Float>
+    let kind: Int32
+    let actISA: Int32
+}
+
+private let gluJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
+    let g = ctx.unsafelyUnwrapped.assumingMemoryBound(to: GLUJob.self)
+    withUnsafeMutablePointer(to: &g.pointee.gate) { gemmJobTask(UnsafeMutableRawPointer($0), task) }
+    withUnsafeMutablePointer(to: &g.pointee.up) { gemmJobTask(UnsafeMutableRawPointer($0), task) }
+    let j = g.pointee.gate
+    let rc = task % j.nr, tc = task / j.nr
+    let r0 = rc * j.rowChunk, r1 = min(j.rows, r0 + j.rowChunk)
+    let t0 = tc * j.tokChunk, t1 = min(j.nTokens, t0 + j.tokChunk)
+    for t in t0..<t1 {
+        let gp = j.y + t * j.ldy + r0, upp = g.pointee.up.y + t * g.pointee.up.ldy + r0
+        ck_activation(g.pointee.actISA, g.pointee.kind, gp, upp, Int32(r1 - r0), g.pointee.out + t * j.ldy + r0)
+    }
+}
+
+/// The gated feed-forward input: out[t*ldy + r] = act(gate_r · x_t) * (up_r · x_t), with act SiLU
+/// or GELU (tanh). The activations are quantized once and each task computes the same rows of
+/// both products and applies the activation to them while they are in cache. Bitwise what
+/// `matmulFused` followed by `siluMul` / `geluTanhMul` gives. `gateOut` and `upOut` receive the
+/// two products (`out` may be `gateOut`).
+public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Float>, ldx: Int, nTokens: Int,
+                      gateOut: UnsafeMutablePointer<Float>, upOut: UnsafeMutablePointer<Float>,
+                      out: UnsafeMutablePointer<Float>, ldy: Int, gelu: Bool, pool: ThreadPool, scratch: MatMulScratch) {
+    let type = Int32(gate.type.rawValue)
+    let kind: Int32 = gelu ? 1 : 0
+    guard nTokens > 0, gate.rows > 0, up.type == gate.type, up.rows == gate.rows, up.cols == gate.cols,
+          ck_type_act_block(type) > 0 else {
+        matmulFused(gate, gateOut, ldy0: ldy, up, upOut, ldy1: ldy, nil, nil, ldy2: 0,
+                    x: x, ldx: ldx, nTokens: nTokens, pool: pool, scratch: scratch)
+        for t in 0..<nTokens {
+            ck_activation(ck_active_isa(), kind, gateOut + t * ldy, upOut + t * ldy, Int32(gate.rows), out + t * ldy)
+        }
+        return
+    }
+    let isa = KernelDispatch.active.rawValue
+    let threads = pool.threadCount
+    let parts = packParts(gate) | packParts(up)
+    quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: gate.cols, nTokens: nTokens, packParts: parts,
+                         threads: threads, pool: pool, scratch: scratch) { ap in
+        let (rc, tc) = workSplit(rows: gate.rows, nTokens: nTokens, threads: threads)
+        let nr = (gate.rows + rc - 1) / rc
+        let nt = (nTokens + tc - 1) / tc
+        func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>) -> GemmJob {
+            GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols,
+                    act: ap, nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rc, tokChunk: tc)
+        }
+        var glu = GLUJob(gate: job(gate, gateOut), up: job(up, upOut), out: out, kind: kind, actISA: ck_active_isa())
+        withUnsafeMutablePointer(to: &glu) { gp in
+            pool.run(nr * nt, context: UnsafeMutableRawPointer(gp), gluJobTask)
+        }
+    }
+}
+
 /// What the kernels need besides the quantized activations for `w`: the block sums for the
 /// row-interleaved layout (not for Q4_1, whose weights are unsigned), else the token-interleaved copy.
 @inline(__always) private func packParts(_ w: WeightMatrix) -> Int32 {

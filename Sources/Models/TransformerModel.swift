@@ -131,12 +131,8 @@ public final class TransformerModel: @unchecked Sendable {
                 for j in 0 ..< d { x[j] += o[j] }
                 rmsNorm(x, weight: w.ffnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d)
             }
-            matmulFused(w.wGate, ws.gate, ldy0: ff, w.wUp, ws.up, ldy1: ff, nil, nil, ldy2: 0,
-                        x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
-            for i in 0 ..< n {
-                let g = ws.gate + i * ff, u = ws.up + i * ff
-                if c.usesGELU { geluTanhMul(gate: g, up: u, count: ff, out: g) } else { siluMul(gate: g, up: u, count: ff, out: g) }
-            }
+            matmulGLU(gate: w.wGate, up: w.wUp, x: ws.h, ldx: d, nTokens: n, gateOut: ws.gate, upOut: ws.up,
+                      out: ws.gate, ldy: ff, gelu: c.usesGELU, pool: pool, scratch: scratch)
             matmul(w.wDown, ws.gate, ldx: ff, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
             for i in 0 ..< n {
                 let o = ws.o + i * d, x = ws.x + i * d

@@ -51,4 +51,45 @@ struct MatMulFusedTests {
             #expect(separate[0].contains { $0 != 0 })
         } } }
     }
+
+    /// `matmulGLU` (gate and up rows of a task, then the activation on that tile) equals
+    /// separate `matmul` calls followed by `siluMul` / `geluTanhMul`, bit for bit — with and
+    /// without the interleaved weight layout, and through the fallback for mismatched types.
+    @Test(arguments: [1, 4, 16, 33])
+    func gluEqualsSeparate(nTokens: Int) {
+        let cols = 96, rows = 48
+        let g = Self.q8Matrix(rows: rows, cols: cols, seed: 7), u = Self.q8Matrix(rows: rows, cols: cols, seed: 8)
+        let x = (0 ..< nTokens * cols).map { Float(($0 * 53) % 97) / 40 - 1.2 }
+        let pool = ThreadPool(threadCount: 2)
+        let scratch = MatMulScratch()
+        var uF32 = [Float](repeating: 0, count: rows * cols)
+        for i in 0 ..< uF32.count { uF32[i] = Float((i * 29) % 61) / 300 - 0.1 }
+        g.withUnsafeBytes { gb in u.withUnsafeBytes { ub in uF32.withUnsafeBytes { ufb in
+            let gate = WeightMatrix(data: gb.baseAddress!, type: .q8_0, rows: rows, cols: cols)
+            let up = WeightMatrix(data: ub.baseAddress!, type: .q8_0, rows: rows, cols: cols)
+            let upF32 = WeightMatrix(data: ufb.baseAddress!, type: .f32, rows: rows, cols: cols)
+            for gelu in [false, true] {
+                for (gw, uw) in [(gate, up), (gate.withInterleavedCopy(), up.withInterleavedCopy()), (gate, upF32)] {
+                    var gs = [Float](repeating: 0, count: rows * nTokens), us = gs
+                    var go = gs, uo = gs
+                    x.withUnsafeBufferPointer { xp in
+                        gs.withUnsafeMutableBufferPointer { gp in us.withUnsafeMutableBufferPointer { up in
+                            matmul(gw, xp.baseAddress!, ldx: cols, nTokens: nTokens, gp.baseAddress!, ldy: rows, pool: pool, scratch: scratch)
+                            matmul(uw, xp.baseAddress!, ldx: cols, nTokens: nTokens, up.baseAddress!, ldy: rows, pool: pool, scratch: scratch)
+                            for t in 0 ..< nTokens {
+                                let a = gp.baseAddress! + t * rows, b = up.baseAddress! + t * rows
+                                if gelu { geluTanhMul(gate: a, up: b, count: rows, out: a) } else { siluMul(gate: a, up: b, count: rows, out: a) }
+                            }
+                        } }
+                        go.withUnsafeMutableBufferPointer { gp in uo.withUnsafeMutableBufferPointer { up in
+                            matmulGLU(gate: gw, up: uw, x: xp.baseAddress!, ldx: cols, nTokens: nTokens, gateOut: gp.baseAddress!,
+                                      upOut: up.baseAddress!, out: gp.baseAddress!, ldy: rows, gelu: gelu, pool: pool, scratch: scratch)
+                        } }
+                    }
+                    #expect(go.map(\.bitPattern) == gs.map(\.bitPattern), "gelu=\(gelu) \(uw.type)")
+                    #expect(gs.contains { $0 != 0 })
+                }
+            }
+        } } }
+    }
 }
