@@ -43,20 +43,17 @@ struct TokenizerBehaviorTests {
         #expect(tok.encode("hi").first == 2)
     }
 
-    @Test("encoding a 10k-token text is fast", arguments: TestModels.names)
-    func speed(model: String) throws {
+    /// A long text (over 10,000 tokens) encodes to ids that decode back to exactly the text.
+    /// (Tokenizer speed is a benchmark matter, not a test's.)
+    @Test("a 10k-token text round-trips", arguments: TestModels.names)
+    func longTextRoundTrips(model: String) throws {
         guard let tok = TestModels.tokenizer(model) else { return }
         let g = try #require(Goldens.shared?.models[model])
         var text = ""
         for c in g.encode where !c.text.contains("<") { text += c.text + "\n" }
         var big = ""
-        while tok.encode(big, addSpecial: false).count < 10_000 { big += text }
-        let clock = ContinuousClock()
-        var n = 0
-        let elapsed = clock.measure { n = tok.encode(big, addSpecial: false).count }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        #expect(seconds < 1.0, "\(model): \(n) tokens took \(seconds) s")
-        // Report throughput in the test log.
-        Issue.record(Comment(rawValue: "info: \(model) encoded \(n) tokens in \(String(format: "%.3f", seconds)) s = \(Int(Double(n) / seconds)) tokens/s"), severity: .warning)
+        var ids: [Int32] = []
+        while ids.count < 10_000 { big += text; ids = tok.encode(big, addSpecial: false) }
+        #expect(tok.decode(ids) == big, "\(model): \(ids.count) tokens")
     }
 }
