@@ -24,11 +24,11 @@ void ck_interleave(int type, const void *src, size_t rowBytes, int rows, int col
                 const uint8_t *blk = (const uint8_t *)src + (size_t)(16 * g + r) * rowBytes + (size_t)b * (size_t)bb;
                 memcpy(o + 2 * r, blk, 2);
                 if (hm) memcpy(o + 32 + 2 * r, blk + 2, 2);
-                for (int c = 0; c < chunks; c++)
-                    for (int i = 0; i < 4; i++) {
-                        uint8_t v = blk[qo + 4 * c + i];
-                        o[sc + 64 * c + 4 * r + i] = type == CK_Q8_0 ? (uint8_t)(v ^ 0x80u) : v;
-                    }
+                for (int c = 0; c < chunks; c++) {
+                    uint32_t v = ck_rd32(blk + qo + 4 * c);
+                    if (type == CK_Q8_0) v ^= 0x80808080u;
+                    memcpy(o + sc + 64 * c + 4 * r, &v, 4);
+                }
             }
         }
     }
