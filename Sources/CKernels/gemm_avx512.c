@@ -659,10 +659,12 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, split_fn sp, tile
    bitwise the portable one. */
 AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy,
                      int r, float *A) {
-    const int hm = type == CK_Q4_1, q8 = type == CK_Q8_0;
-    const int off = type == CK_Q4_0 ? 8 : (q8 ? 128 : 0);
+    const int hm = type == CK_Q4_1 || type == CK_Q5_1, q8 = type == CK_Q8_0;
+    const int q5 = type == CK_Q5_0 || type == CK_Q5_1;
+    const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (q8 ? 128 : 0));
     const size_t rec = 16 * (size_t)ck_bbytes(type);
-    const int sc = hm ? 64 : 32;
+    const int hb = hm ? 64 : 32;
+    const int sc = hb + (q5 ? 64 : 0);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512 zf = _mm512_setzero_ps();
     /* lanes no block reaches stay +0 (blocks 0..15 start theirs from +0 below) */
@@ -681,6 +683,19 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
                 const __m512i v = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
                 w[c] = _mm512_and_si512(v, m4);
                 w[4 + c] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            }
+            if (q5) {
+                /* chunk k's fifth bits sit at bit k of every byte (ck_interleave) */
+                const __m512i hv = _mm512_loadu_si512((const void *)(p + hb));
+                const __m512i b4 = _mm512_set1_epi8(0x10);
+                w[0] = _mm512_or_si512(w[0], _mm512_and_si512(_mm512_slli_epi32(hv, 4), b4));
+                w[1] = _mm512_or_si512(w[1], _mm512_and_si512(_mm512_slli_epi32(hv, 3), b4));
+                w[2] = _mm512_or_si512(w[2], _mm512_and_si512(_mm512_slli_epi32(hv, 2), b4));
+                w[3] = _mm512_or_si512(w[3], _mm512_and_si512(_mm512_slli_epi32(hv, 1), b4));
+                w[4] = _mm512_or_si512(w[4], _mm512_and_si512(hv, b4));
+                w[5] = _mm512_or_si512(w[5], _mm512_and_si512(_mm512_srli_epi32(hv, 1), b4));
+                w[6] = _mm512_or_si512(w[6], _mm512_and_si512(_mm512_srli_epi32(hv, 2), b4));
+                w[7] = _mm512_or_si512(w[7], _mm512_and_si512(_mm512_srli_epi32(hv, 3), b4));
             }
         }
         float *Ab = A + 16 * (b & 15);
@@ -717,6 +732,8 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
 
 static T512 void x16_q4_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q4_0, g, nb, a, t0, nt, y, ldy, r, A); }
 static T512 void x16_q4_1(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q4_1, g, nb, a, t0, nt, y, ldy, r, A); }
+static T512 void x16_q5_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q5_0, g, nb, a, t0, nt, y, ldy, r, A); }
+static T512 void x16_q5_1(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q5_1, g, nb, a, t0, nt, y, ldy, r, A); }
 static T512 void x16_q8_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q8_0, g, nb, a, t0, nt, y, ldy, r, A); }
 
 /* Rows [r0,r1) x tokens [t0,t1) with whole 16-row groups from the interleaved copy; returns
@@ -728,10 +745,12 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, 
     switch (type) {
     case CK_Q4_0: f = x16_q4_0; break;
     case CK_Q4_1: f = x16_q4_1; break;
+    case CK_Q5_0: f = x16_q5_0; break;
+    case CK_Q5_1: f = x16_q5_1; break;
     case CK_Q8_0: f = x16_q8_0; break;
     default: return 0;
     }
-    if (type != CK_Q4_1 && a->asum == NULL) return 0;
+    if (type != CK_Q4_1 && type != CK_Q5_1 && a->asum == NULL) return 0;
     const int nb = cols / 32;
     const int s = (r0 + 15) & ~15, e = r1 & ~15;
     if (s >= e) return 0;

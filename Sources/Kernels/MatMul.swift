@@ -176,10 +176,11 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
 }
 
 /// What the kernels need besides the quantized activations for `w`: the block sums for the
-/// row-interleaved layout (not for Q4_1, whose weights are unsigned), else the token-interleaved copy.
+/// row-interleaved layout (not for Q4_1 / Q5_1, whose weights are unsigned), else the
+/// token-interleaved copy.
 @inline(__always) private func packParts(_ w: WeightMatrix) -> Int32 {
     guard w.interleaved != nil else { return Int32(CK_PACK_COPY) }
-    return w.type == .q4_1 ? 0 : Int32(CK_PACK_SUMS)
+    return w.type == .q4_1 || w.type == .q5_1 ? 0 : Int32(CK_PACK_SUMS)
 }
 
 /// Quantizes (and, for the batched kernels, packs) `nTokens` rows of activations into `scratch`

@@ -46,8 +46,8 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// This matrix with a row-interleaved copy of its blocks (allocated here, `byteCount` more
     /// bytes), which the AVX-512 kernel reads for whole groups of 16 rows — one 64-byte load then
-    /// feeds 16 rows. Only made where that kernel runs (Q4_0, Q4_1 and Q8_0 with rows a multiple
-    /// of 16); otherwise, or if it already has one, the matrix itself. Results are unchanged.
+    /// feeds 16 rows. Only made where that kernel runs (Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 with rows a
+    /// multiple of 16); otherwise, or if it already has one, the matrix itself. Results are unchanged.
     public func withInterleavedCopy() -> WeightMatrix {
         let bytes = interleavedByteCount
         guard bytes > 0, interleavedStorage == nil else { return self }

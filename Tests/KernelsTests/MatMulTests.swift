@@ -180,14 +180,14 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
     /// The row-interleaved copy (16 rows per load, AVX-512) gives, for every token count, thread
     /// count and width (fewer and more than 16 blocks), bitwise the portable result on the
     /// original layout.
-    @Test(arguments: [QuantType.q4_0, .q4_1, .q8_0])
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
     func interleavedCopyMatchesPortable(type: QuantType) {
         var rng = TestRNG(seed: 77)
         for (rows, cols) in [(48, 96), (64, 576), (32, 1536)] {
             var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             for b in 0..<(raw.count / type.blockBytes) {
                 let o = b * type.blockBytes
-                for s in (type == .q4_1 ? [0, 2] : [0]) {
+                for s in (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]) {
                     raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
                     raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
                 }

@@ -82,12 +82,14 @@ size_t ck_pack_act32_bytes(int isa, int cols, int nTokens, int what);
 /// 32-block activations in `a` (tokens 0..<nTokens) and sets a->pq/pd/ps/pn and a->asum.
 void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, int what, void *buf);
 
-/// Row-interleaved layout of a 32-block matrix (Q4_0, Q4_1, Q8_0 with rows a multiple of 16),
-/// read by the AVX-512 batched kernel: rows in groups of 16, each group's blocks in order, and
-/// each block of a group one record of 16 * blockBytes bytes: the 16 rows' f16 scales (then the
-/// 16 mins for Q4_1), then the quants with row r in 32-bit lane r: for Q4_0/Q4_1 four 64-byte
-/// chunks (chunk c, lane r = bytes 4c..4c+3 of row r's 16 nibble bytes), for Q8_0 eight chunks
-/// (lane r = bytes 4c..4c+3 of row r's 32 values, XOR 0x80, i.e. value + 128 as u8).
+/// Row-interleaved layout of a 32-block matrix (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 with rows a
+/// multiple of 16), read by the AVX-512 batched kernel: rows in groups of 16, each group's blocks
+/// in order, and each block of a group one record of 16 * blockBytes bytes: the 16 rows' f16
+/// scales (then the 16 mins for Q4_1/Q5_1), for Q5 the 16 rows' fifth bits (a 32-bit word per
+/// row, rearranged: byte i, bit k = the bit of chunk k's byte i), then the quants with row r in
+/// 32-bit lane r: for Q4/Q5 four 64-byte chunks (chunk c, lane r = bytes 4c..4c+3 of row r's 16
+/// nibble bytes; their low nibbles are chunk c, their high nibbles chunk c + 4), for Q8_0 eight
+/// chunks (lane r = bytes 4c..4c+3 of row r's 32 values, XOR 0x80, i.e. value + 128 as u8).
 /// Bytes of that copy (the same as the original), or 0 when the type or shape has none.
 size_t ck_interleave_bytes(int type, int rows, int cols);
 /// Writes the row-interleaved copy of `rows` rows of `rowBytes` bytes at `src` into `dst`.
