@@ -52,7 +52,8 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
         let target = max(1, threads * 8)
         return (max(16, ((rows + target - 1) / target + 15) & ~15), nTokens)
     }
-    return (16, 64)
+    // About 16 row chunks per thread (enough to balance), never fewer than 16 rows.
+    return (max(16, (rows / (threads * 16)) & ~15), 64)
 }
 
 /// Up to three quantized products over the same activations, run as one pool dispatch.
