@@ -91,6 +91,28 @@ void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, int what, void *bu
     (void)buf; (void)what;
 }
 
+void ck_quantize_act_range(int isa, int actBlock, const float *x, size_t ldx, int cols, int t0, int t1,
+                           const ck_act *a, int32_t *sums) {
+    for (int t = t0; t < t1; t++) {
+        int8_t *q = (int8_t *)(a->q + (size_t)t * a->qStride);
+        float *d = (float *)(a->d + (size_t)t * a->dStride);
+        if (actBlock == 32) {
+            ck_quantize_act32(isa, x + (size_t)t * ldx, cols, q, d, (float *)(a->s + (size_t)t * a->dStride));
+        } else {
+            ck_quantize_act256(isa, x + (size_t)t * ldx, cols, q, d, (int16_t *)(a->bsums + (size_t)t * a->bStride));
+        }
+    }
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512 && actBlock == 32 && sums != NULL && t1 > t0) {
+        ck_act sub = *a;
+        sub.q = a->q + (size_t)t0 * a->qStride;
+        ck_act32_sums_avx512(&sub, cols, t1 - t0, sums + (size_t)t0 * a->dStride);
+    }
+#else
+    (void)sums;
+#endif
+}
+
 float ck_dot_f32(int isa, const float *a, const float *b, int n) {
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512) return ck_dot_f32_avx512(a, b, n);

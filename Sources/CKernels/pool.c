@@ -161,3 +161,33 @@ void ck_pool_run(ck_pool *p, long n, ck_task_fn fn, void *ctx) {
     while (atomic_load_explicit(&p->done, memory_order_acquire) < n) cpu_relax();
     atomic_store_explicit(&p->busy, 0, memory_order_release);
 }
+
+/* Two phases in one dispatch: tasks 0..<np run pf; a task of the second phase first waits until
+   every first-phase task has finished. Tasks are claimed in index order, so by the time a thread
+   holds a second-phase task every first-phase task is held by a running thread: no deadlock. */
+typedef struct {
+    ck_task_fn pf;
+    void *pctx;
+    long np;
+    ck_task_fn fn;
+    void *ctx;
+    _Atomic long finished;
+} phased_job;
+
+static void phased_task(void *c, long i) {
+    phased_job *j = (phased_job *)c;
+    if (i < j->np) {
+        j->pf(j->pctx, i);
+        atomic_fetch_add_explicit(&j->finished, 1, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&j->finished, memory_order_acquire) < j->np) cpu_relax();
+    j->fn(j->ctx, i - j->np);
+}
+
+void ck_pool_run_phased(ck_pool *pool, long np, ck_task_fn pf, void *pctx, long n, ck_task_fn fn, void *ctx) {
+    phased_job j;
+    j.pf = pf; j.pctx = pctx; j.np = np > 0 ? np : 0; j.fn = fn; j.ctx = ctx;
+    atomic_init(&j.finished, 0);
+    ck_pool_run(pool, j.np + (n > 0 ? n : 0), phased_task, &j);
+}

@@ -94,7 +94,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     let threads = pool.threadCount
     let parts = packParts(w0) | packParts(w1) | (w2.map { packParts($0) } ?? 0)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, packParts: parts, threads: threads,
-                         pool: pool, scratch: scratch) { ap in
+                         pool: pool, scratch: scratch) { ap, dispatch in
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
             let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
             let nr = (w.rows + rc - 1) / rc
@@ -109,7 +109,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
         if let w2, let y2 { (j2, n2) = job(w2, y2, ldy2) }
         var fused = FusedJob(jobs: (j0, j1, j2), ends: (n0, n0 + n1, n0 + n1 + n2))
         withUnsafeMutablePointer(to: &fused) { fp in
-            pool.run(n0 + n1 + n2, context: UnsafeMutableRawPointer(fp), fusedJobTask)
+            dispatch.run(n0 + n1 + n2, context: UnsafeMutableRawPointer(fp), fusedJobTask)
         }
     }
 }
@@ -161,7 +161,7 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
     let threads = pool.threadCount
     let parts = packParts(gate) | packParts(up)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: gate.cols, nTokens: nTokens, packParts: parts,
-                         threads: threads, pool: pool, scratch: scratch) { ap in
+                         threads: threads, pool: pool, scratch: scratch) { ap, dispatch in
         let (rc, tc) = workSplit(rows: gate.rows, nTokens: nTokens, threads: threads)
         let nr = (gate.rows + rc - 1) / rc
         let nt = (nTokens + tc - 1) / tc
@@ -171,7 +171,7 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
         }
         var glu = GLUJob(gate: job(gate, gateOut), up: job(up, upOut), out: out, kind: kind, actISA: ck_active_isa())
         withUnsafeMutablePointer(to: &glu) { gp in
-            pool.run(nr * nt, context: UnsafeMutableRawPointer(gp), gluJobTask)
+            dispatch.run(nr * nt, context: UnsafeMutableRawPointer(gp), gluJobTask)
         }
     }
 }
@@ -184,11 +184,47 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
     return w.type == .q4_1 || w.type == .q5_1 ? 0 : Int32(CK_PACK_SUMS)
 }
 
-/// Quantizes (and, for the batched kernels, packs) `nTokens` rows of activations into `scratch`
-/// and hands the description to `body`.
+/// Quantization of a token range, run as the first phase of a matmul dispatch.
+private struct QuantPhase {
+    let isa: Int32, actBlock: Int32
+    let x: UnsafePointer<Float>
+    let ldx: Int, cols: Int32, nTokens: Int, perTask: Int
+    var act: ck_act
+    let sums: UnsafeMutablePointer<Int32>?
+}
+
+private let quantPhaseTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
+    let q = ctx.unsafelyUnwrapped.assumingMemoryBound(to: QuantPhase.self)
+    let t0 = task * q.pointee.perTask, t1 = min(q.pointee.nTokens, t0 + q.pointee.perTask)
+    withUnsafePointer(to: &q.pointee.act) { ap in
+        ck_quantize_act_range(q.pointee.isa, q.pointee.actBlock, q.pointee.x, q.pointee.ldx, q.pointee.cols,
+                              Int32(t0), Int32(t1), ap, q.pointee.sums)
+    }
+}
+
+/// Runs a matmul's tasks; when the activations still have to be quantized, that happens in the
+/// same dispatch as a first phase (every thread quantizes some tokens, then all multiply).
+private struct MatMulDispatch {
+    let pool: ThreadPool
+    let phase: UnsafeMutablePointer<QuantPhase>?
+    let phaseTasks: Int
+
+    func run(_ n: Int, context: UnsafeMutableRawPointer, _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        if let phase {
+            pool.runPhased(phaseTasks, context: UnsafeMutableRawPointer(phase), quantPhaseTask, then: n, context: context, fn)
+        } else {
+            pool.run(n, context: context, fn)
+        }
+    }
+}
+
+/// Lays out quantized activations for `nTokens` rows of x in `scratch` and hands their
+/// description to `body` with the dispatcher to run the products with. With several threads and
+/// tokens, and no token-interleaved copy needed, the quantization itself (and the block sums)
+/// is the first phase of that dispatch; otherwise it is done here first (and packed).
 private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Float>, ldx: Int, cols: Int, nTokens: Int,
                                   packParts: Int32, threads: Int, pool: ThreadPool, scratch: MatMulScratch,
-                                  _ body: (UnsafePointer<ck_act>) -> Void) {
+                                  _ body: (UnsafePointer<ck_act>, MatMulDispatch) -> Void) {
     let actBlock = Int(ck_type_act_block(type))
     let nb = cols / actBlock
     let qStride = align64(cols)
@@ -204,28 +240,33 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
     let d = (base + qBytes).assumingMemoryBound(to: Float.self)
     let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
     let bs = (base + qBytes + dBytes + sBytes).assumingMemoryBound(to: Int16.self)
-    func quantizeToken(_ t: Int) {
-        if actBlock == 32 {
-            ck_quantize_act32(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, s + t * dStride)
-        } else {
-            ck_quantize_act256(isa, x + t * ldx, Int32(cols), q + t * qStride, d + t * dStride, bs + t * bStride)
-        }
-    }
-    if nTokens >= 64 && threads > 1 {
-        let per = 8
-        pool.run((nTokens + per - 1) / per) { c in
-            for t in (c * per)..<min(nTokens, c * per + per) { quantizeToken(t) }
-        }
-    } else {
-        for t in 0..<nTokens { quantizeToken(t) }
-    }
+    let packBase = base + qBytes + dBytes + sBytes + bBytes
     var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
                      qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0,
                      asum: nil)
-    if packBytes > 0 {
-        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), packParts, base + qBytes + dBytes + sBytes + bBytes)
+    let needsCopy = actBlock == 32 && ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens), packParts & Int32(CK_PACK_COPY)) > 0
+    let wantsSums = actBlock == 32 && packBytes > 0 && (packParts & Int32(CK_PACK_SUMS)) != 0
+
+    if threads > 1 && nTokens >= 4 && !needsCopy {
+        let sums = wantsSums ? packBase.assumingMemoryBound(to: Int32.self) : nil
+        act.asum = sums.map { UnsafePointer($0) }
+        let perTask = max(1, min(8, nTokens / (2 * threads)))
+        var phase = QuantPhase(isa: isa, actBlock: Int32(actBlock), x: x, ldx: ldx, cols: Int32(cols), nTokens: nTokens,
+                               perTask: perTask, act: act, sums: sums)
+        withUnsafeMutablePointer(to: &phase) { pp in
+            withUnsafePointer(to: &act) { ap in
+                body(ap, MatMulDispatch(pool: pool, phase: pp, phaseTasks: (nTokens + perTask - 1) / perTask))
+            }
+        }
+        return
     }
-    withUnsafePointer(to: &act) { body($0) }
+    withUnsafePointer(to: &act) { ap in
+        ck_quantize_act_range(isa, Int32(actBlock), x, ldx, Int32(cols), 0, Int32(nTokens), ap, nil)
+    }
+    if packBytes > 0 {
+        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), packParts, packBase)
+    }
+    withUnsafePointer(to: &act) { body($0, MatMulDispatch(pool: pool, phase: nil, phaseTasks: 0)) }
 }
 
 /// y[t*ldy + r] = dot(w.row(r), x[t*ldx ..< t*ldx+cols]) for t in 0..<nTokens, r in 0..<w.rows.
@@ -259,11 +300,11 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
 
     if ck_type_act_block(type) > 0 {
         quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: cols, nTokens: nTokens, packParts: packParts(w), threads: threads,
-                             pool: pool, scratch: scratch) { ap in
+                             pool: pool, scratch: scratch) { ap, dispatch in
             var job = GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: rowBytes, rows: rows, cols: cols,
                               act: ap, nTokens: nTokens, y: y, ldy: ldy, nr: nr, rowChunk: rowChunk, tokChunk: tokChunk)
             withUnsafeMutablePointer(to: &job) { jp in
-                pool.run(nr * nt, context: UnsafeMutableRawPointer(jp), gemmJobTask)
+                dispatch.run(nr * nt, context: UnsafeMutableRawPointer(jp), gemmJobTask)
             }
         }
         return

@@ -30,6 +30,21 @@ public final class ThreadPool: @unchecked Sendable {
         ck_pool_run(pool, n, fn, context)
     }
 
+    /// One dispatch in two phases: `first(firstContext, i)` for i in 0..<firstCount, then —
+    /// each only after all of those have finished — `fn(context, i)` for i in 0..<n. Saves a
+    /// second fork/join when the second phase needs the first's results.
+    public func runPhased(_ firstCount: Int, context firstContext: UnsafeMutableRawPointer,
+                          _ first: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void,
+                          then n: Int, context: UnsafeMutableRawPointer,
+                          _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        if threadCount == 1 || firstCount + n <= 1 {
+            for i in 0..<max(firstCount, 0) { first(firstContext, i) }
+            for i in 0..<max(n, 0) { fn(context, i) }
+            return
+        }
+        ck_pool_run_phased(pool, firstCount, first, firstContext, n, fn, context)
+    }
+
     public func run(_ n: Int, _ body: (Int) -> Void) {
         if n <= 0 { return }
         if n == 1 || threadCount == 1 {

@@ -68,6 +68,11 @@ typedef struct {
 
 /// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums).
 void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s);
+/// Quantizes tokens [t0, t1) of x (token stride ldx) into the buffers of `a` (32-blocks when
+/// actBlock is 32, else 256-blocks), and for 32-blocks also their block sums into `sums` (stride
+/// a->dStride) when `sums` is not NULL. The same bytes as the one-token functions.
+void ck_quantize_act_range(int isa, int actBlock, const float *x, size_t ldx, int cols, int t0, int t1,
+                           const ck_act *a, int32_t *sums);
 /// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
 void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
 
@@ -122,6 +127,9 @@ ck_pool *ck_pool_create(int threads);
 void ck_pool_destroy(ck_pool *pool);
 /// Runs fn(ctx, i) for i in 0..<n on the workers and the calling thread; returns when all are done.
 void ck_pool_run(ck_pool *pool, long n, ck_task_fn fn, void *ctx);
+/// One dispatch in two phases: pf(pctx, i) for i in 0..<np, then — each only after all of those
+/// have finished — fn(ctx, i) for i in 0..<n.
+void ck_pool_run_phased(ck_pool *pool, long np, ck_task_fn pf, void *pctx, long n, ck_task_fn fn, void *ctx);
 
 /// Attention for one query token over paged K/V (see Swift docs).
 void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,
