@@ -284,5 +284,12 @@ struct MemoryPlanTests {
         #expect(human.stdout.contains("window-sized ring") && human.stdout.contains("full-context sequences that fit"))
         let bad = try CLITests.run(["plan", "--model", model, "--memory", "lots"])
         #expect(bad.status != 0 && bad.stderr.contains("--memory"))
+        let f16 = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
+                                    "--kv-cache-dtype", "f16", "--json"])
+        #expect(f16.status == 0, "\(f16.stderr)")
+        let half = try JSONDecoder().decode(MemoryPlan.self, from: Data(f16.stdout.utf8))
+        #expect(half.kvDType == "F16" && half.kvBytes == 2 * 4096 * 36864 / 2)
+        let badType = try CLITests.run(["plan", "--model", model, "--kv-cache-dtype", "q4"])
+        #expect(badType.status != 0 && badType.stderr.contains("--kv-cache-dtype"))
     }
 }
