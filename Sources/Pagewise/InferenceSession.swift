@@ -81,7 +81,7 @@ public final class InferenceSession: @unchecked Sendable {
             let end = min(tokens.count, start + maxBatchTokens)
             batch.reset()
             batch.append(tokens: tokens[start ..< end], startPosition: start, blockTable: table, wantLogits: .none)
-            let wanted = max(start, firstLogit) ..< end
+            let wanted = min(max(start, firstLogit), end) ..< end
             for pos in wanted { batch.logitIndices.append(pos - start) }
             let logits = try model.forward(batch, cache: cache)
             for (r, pos) in wanted.enumerated() {
