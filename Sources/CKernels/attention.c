@@ -1,5 +1,7 @@
 // Paged attention for one query token: online softmax (running max / running sum) over the
-// cached positions, one physical block at a time; no score matrix is materialized.
+// cached positions, one physical block at a time; no score matrix is materialized. The cache
+// holds float or IEEE binary16 (F16) K/V; F16 values are widened exactly before the same float
+// arithmetic, so an F16 cache gives the bits of a float cache holding the widened values.
 #include <math.h>
 #include "ck_internal.h"
 #if defined(__x86_64__)
@@ -9,10 +11,33 @@
 #define CK_ATT_CHUNK 64
 
 /* ---- portable ---- */
-static void head_portable(const float *qh, const float *kCache, const float *vCache, const int32_t *bt,
-                          int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hd,
-                          float scale, float *o) {
+#if defined(__x86_64__)
+static __attribute__((target("avx2,f16c"))) void widen_f16c(float *dst, const uint16_t *src, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = _cvtsh_ss(src[i]);
+}
+#endif
+
+/* n F16 cache values widened to float (exactly; a NaN stays NaN), with F16C where the level has it */
+static inline void widen(int isa, float *dst, const uint16_t *src, int n) {
+#if defined(__x86_64__)
+    if (isa >= CK_ISA_AVX2) { widen_f16c(dst, src, n); return; }
+#endif
+    (void)isa;
+    for (int i = 0; i < n; i++) dst[i] = ck_f16(src[i]);
+}
+
+#define CK_ATT_PIECE 64
+
+/* F16 == 0: kCache/vCache are float. F16 == 1: IEEE binary16 bits, widened CK_ATT_PIECE values at
+   a time into a local buffer; the arithmetic, and its order, is the float path's on the widened
+   values, so both give the same bits for the same (widened) cache. */
+CK_AI void head_portable_t(int isa, const float *qh, const void *kCache, const void *vCache, const int32_t *bt,
+                           int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hd,
+                           float scale, float *o, const int F16) {
     float sc[CK_ATT_CHUNK];
+    float wbuf[CK_ATT_PIECE];
     for (int d = 0; d < hd; d++) o[d] = 0.0f;
     float m = -INFINITY, l = 0.0f;
     int p = ws;
@@ -24,9 +49,18 @@ static void head_portable(const float *qh, const float *kCache, const float *vCa
         size_t base = ((size_t)bt[p / blockSize] * blockSize + off) * posStride + kvOff;
         float mc = -INFINITY;
         for (int j = 0; j < n; j++) {
-            const float *k = kCache + base + j * posStride;
             float s = 0.0f;
-            for (int d = 0; d < hd; d++) s += qh[d] * k[d];
+            if (F16) {
+                const uint16_t *k = (const uint16_t *)kCache + base + j * posStride;
+                for (int d0 = 0; d0 < hd; d0 += CK_ATT_PIECE) {
+                    int w = hd - d0 < CK_ATT_PIECE ? hd - d0 : CK_ATT_PIECE;
+                    widen(isa, wbuf, k + d0, w);
+                    for (int d = 0; d < w; d++) s += qh[d0 + d] * wbuf[d];
+                }
+            } else {
+                const float *k = (const float *)kCache + base + j * posStride;
+                for (int d = 0; d < hd; d++) s += qh[d] * k[d];
+            }
             s *= scale;
             sc[j] = s;
             mc = s > mc ? s : mc;
@@ -38,10 +72,19 @@ static void head_portable(const float *qh, const float *kCache, const float *vCa
             m = mc;
         }
         for (int j = 0; j < n; j++) {
-            const float *v = vCache + base + j * posStride;
             float e = expf(sc[j] - m);
             l += e;
-            for (int d = 0; d < hd; d++) o[d] += e * v[d];
+            if (F16) {
+                const uint16_t *v = (const uint16_t *)vCache + base + j * posStride;
+                for (int d0 = 0; d0 < hd; d0 += CK_ATT_PIECE) {
+                    int w = hd - d0 < CK_ATT_PIECE ? hd - d0 : CK_ATT_PIECE;
+                    widen(isa, wbuf, v + d0, w);
+                    for (int d = 0; d < w; d++) o[d0 + d] += e * wbuf[d];
+                }
+            } else {
+                const float *v = (const float *)vCache + base + j * posStride;
+                for (int d = 0; d < hd; d++) o[d] += e * v[d];
+            }
         }
         p += n;
     }
@@ -72,10 +115,17 @@ CK_AI T512A __m512 exp512a(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-/* HD > 0: head dim known at compile time (multiple of 16, <= 256); HD == 0: generic with masks. */
-CK_AI T512A void head_avx512(const float *qh, const float *kCache, const float *vCache, const int32_t *bt,
+/* 16 cache values (lanes outside mk zero) from element i of a float (F16 == 0) or F16 cache, as floats */
+CK_AI T512A __m512 ldkv512(const void *c, size_t i, __mmask16 mk, const int F16) {
+    return F16 ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, (const uint16_t *)c + i))
+               : _mm512_maskz_loadu_ps(mk, (const float *)c + i);
+}
+
+/* HD > 0: head dim known at compile time (multiple of 16, <= 256); HD == 0: generic with masks.
+   F16: the cache holds IEEE binary16 bits, widened on load (same arithmetic as the float cache). */
+CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vCache, const int32_t *bt,
                              int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hdRun,
-                             float scale, float *o, const int HD) {
+                             float scale, float *o, const int HD, const int F16) {
     if (HD == 0) {
         /* generic: accumulate in memory */
         float sc[CK_ATT_CHUNK];
@@ -91,11 +141,11 @@ CK_AI T512A void head_avx512(const float *qh, const float *kCache, const float *
             size_t base = ((size_t)bt[p / blockSize] * blockSize + off) * posStride + kvOff;
             float mc = -INFINITY;
             for (int j = 0; j < n; j++) {
-                const float *k = kCache + base + j * posStride;
+                const size_t k = base + j * posStride;
                 __m512 acc = _mm512_setzero_ps();
                 for (int d = 0; d < hd; d += 16) {
                     __mmask16 mk = hd - d >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (hd - d)) - 1);
-                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, qh + d), _mm512_maskz_loadu_ps(mk, k + d), acc);
+                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, qh + d), ldkv512(kCache, k + d, mk, F16), acc);
                 }
                 float s = hsum512(acc) * scale;
                 sc[j] = s;
@@ -108,14 +158,14 @@ CK_AI T512A void head_avx512(const float *qh, const float *kCache, const float *
                 m = mc;
             }
             for (int j = 0; j < n; j++) {
-                const float *v = vCache + base + j * posStride;
+                const size_t v = base + j * posStride;
                 float e = expf(sc[j] - m);
                 l += e;
                 __m512 ev = _mm512_set1_ps(e);
                 for (int d = 0; d < hd; d += 16) {
                     __mmask16 mk = hd - d >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (hd - d)) - 1);
                     __m512 ov = _mm512_maskz_loadu_ps(mk, o + d);
-                    _mm512_mask_storeu_ps(o + d, mk, _mm512_fmadd_ps(ev, _mm512_maskz_loadu_ps(mk, v + d), ov));
+                    _mm512_mask_storeu_ps(o + d, mk, _mm512_fmadd_ps(ev, ldkv512(vCache, v + d, mk, F16), ov));
                 }
             }
             p += n;
@@ -128,13 +178,17 @@ CK_AI T512A void head_avx512(const float *qh, const float *kCache, const float *
 
 /* All query heads [0, G) that share one kv head, HD known at compile time (multiple of 16).
    Positions are visited in chunks of up to 16 (within one physical block); each chunk's
-   K/V rows stay in L1 while every head of the group uses them. */
-CK_AI T512A void group_avx512(const float *q, const float *kCache, const float *vCache, const int32_t *bt,
+   K/V rows stay in L1 while every head of the group uses them. F16: the cache holds IEEE binary16
+   bits; each chunk's K/V rows are widened once into local buffers, which the float arithmetic then
+   reads exactly as it reads a float cache (same operations, same order, same bits). */
+CK_AI T512A void group_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
                               int blockSize, int ws, int cl, size_t posStride, size_t kvOff,
-                              float scale, float *out, int G, const int HD) {
+                              float scale, float *out, int G, const int HD, const int F16) {
     enum { NV = 16, GMAX = 16 };
     const int nv = HD / 16;
     float accbuf[GMAX * 256] __attribute__((aligned(64)));
+    float kw[16 * 256] __attribute__((aligned(64)));
+    float vw[16 * 256] __attribute__((aligned(64)));
     float mh[GMAX], lh[GMAX];
     for (int g = 0; g < G; g++) {
         mh[g] = -INFINITY;
@@ -151,6 +205,23 @@ CK_AI T512A void group_avx512(const float *q, const float *kCache, const float *
         if (n > 16) n = 16;
         size_t base = ((size_t)bt[p / blockSize] * blockSize + off) * posStride + kvOff;
         const __mmask16 live = (__mmask16)((1u << n) - 1);
+        const float *kb, *vb;
+        size_t rs;
+        if (F16) {
+            const uint16_t *kh = (const uint16_t *)kCache + base, *vh = (const uint16_t *)vCache + base;
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < nv; i++) {
+                    _mm512_store_ps(kw + j * HD + 16 * i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kh + j * posStride + 16 * i))));
+                    _mm512_store_ps(vw + j * HD + 16 * i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vh + j * posStride + 16 * i))));
+                }
+            kb = kw;
+            vb = vw;
+            rs = HD;
+        } else {
+            kb = (const float *)kCache + base;
+            vb = (const float *)vCache + base;
+            rs = posStride;
+        }
         for (int g = 0; g < G; g++) {
             const float *qh = q + (size_t)g * HD;
             /* 16 partial dot products (unused slots zero), then a transposing reduction
@@ -158,7 +229,7 @@ CK_AI T512A void group_avx512(const float *q, const float *kCache, const float *
             __m512 part[16];
             for (int j = 0; j < 16; j++) {
                 if (j < n) {
-                    const float *k = kCache + base + j * posStride;
+                    const float *k = kb + j * rs;
                     __m512 s0 = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_loadu_ps(k));
                     for (int i = 1; i < nv; i++) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i), _mm512_loadu_ps(k + 16 * i), s0);
                     part[j] = s0;
@@ -192,7 +263,7 @@ CK_AI T512A void group_avx512(const float *q, const float *kCache, const float *
             lh[g] += _mm512_reduce_add_ps(e);
             _mm512_storeu_ps(ev, e);
             for (int j = 0; j < n; j++) {
-                const float *v = vCache + base + j * posStride;
+                const float *v = vb + j * rs;
                 __m512 eb = _mm512_set1_ps(ev[j]);
                 for (int i = 0; i < nv; i++) acc[i] = _mm512_fmadd_ps(eb, _mm512_loadu_ps(v + 16 * i), acc[i]);
             }
@@ -207,33 +278,51 @@ CK_AI T512A void group_avx512(const float *q, const float *kCache, const float *
     }
 }
 
-#define GROUPFN(HD) \
-    static T512A void group512_##HD(const float *q, const float *kc, const float *vc, const int32_t *bt, int bs, int ws, int cl, \
-                                    size_t ps, size_t ko, float sc, float *o, int G) { group_avx512(q, kc, vc, bt, bs, ws, cl, ps, ko, sc, o, G, HD); }
-GROUPFN(64)
-GROUPFN(128)
-GROUPFN(256)
+#define GROUPFN(HD, F16, NAME) \
+    static T512A void NAME(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
+                           size_t ps, size_t ko, float sc, float *o, int G) { group_avx512(q, kc, vc, bt, bs, ws, cl, ps, ko, sc, o, G, HD, F16); }
+GROUPFN(64, 0, group512_64)
+GROUPFN(128, 0, group512_128)
+GROUPFN(256, 0, group512_256)
+GROUPFN(64, 1, group512_64_f16)
+GROUPFN(128, 1, group512_128_f16)
+GROUPFN(256, 1, group512_256_f16)
 
-#define HEADFN(HD) \
-    static T512A void head512_##HD(const float *qh, const float *kc, const float *vc, const int32_t *bt, int bs, int ws, int cl, \
-                                   size_t ps, size_t ko, int hd, float sc, float *o) { head_avx512(qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, HD); }
-HEADFN(0)
+#define HEADFN(HD, F16, NAME) \
+    static T512A void NAME(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
+                           size_t ps, size_t ko, int hd, float sc, float *o) { \
+        (void)isa; \
+        head_avx512(qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, HD, F16); \
+    }
+HEADFN(0, 0, head512_0)
+HEADFN(0, 1, head512_0_f16)
 #endif
 
-void ck_paged_attention_heads(int isa, const float *q, const float *kCache, const float *vCache,
-                              const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
-                              int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
+static void head_portable(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
+                          int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
+    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 0);
+}
+static void head_portable_f16(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
+                              int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
+    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 1);
+}
+
+/* F16: K/V are IEEE binary16 bits (0: float). */
+static void attention_heads(int isa, const float *q, const void *kCache, const void *vCache, int F16,
+                            const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                            int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
     int group = nHeads / kvHeads;
     size_t posStride = (size_t)kvHeads * headDim;
     if (windowStart < 0) windowStart = 0;
-    typedef void (*head_fn)(const float *, const float *, const float *, const int32_t *, int, int, int, size_t,
+    typedef void (*head_fn)(int, const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
                             size_t, int, float, float *);
-    head_fn f = head_portable;
+    head_fn f = F16 ? head_portable_f16 : head_portable;
 #if defined(__x86_64__)
     if (isa >= CK_ISA_AVX512) {
-        typedef void (*group_fn)(const float *, const float *, const float *, const int32_t *, int, int, int, size_t,
+        typedef void (*group_fn)(const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
                                  size_t, float, float *, int);
-        group_fn gf = headDim == 64 ? group512_64 : headDim == 128 ? group512_128 : headDim == 256 ? group512_256 : NULL;
+        group_fn gf = F16 ? (headDim == 64 ? group512_64_f16 : headDim == 128 ? group512_128_f16 : headDim == 256 ? group512_256_f16 : NULL)
+                          : (headDim == 64 ? group512_64 : headDim == 128 ? group512_128 : headDim == 256 ? group512_256 : NULL);
         if (gf) {
             /* heads sharing a kv head run together, at most 16 at a time */
             for (int h = h0; h < h1;) {
@@ -247,15 +336,28 @@ void ck_paged_attention_heads(int isa, const float *q, const float *kCache, cons
             }
             return;
         }
-        f = head512_0;
+        f = F16 ? head512_0_f16 : head512_0;
     }
 #endif
-    (void)isa;
     for (int h = h0; h < h1; h++) {
         int kvh = h / group;
-        f(q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, windowStart, contextLen, posStride,
+        f(isa, q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, windowStart, contextLen, posStride,
           (size_t)kvh * headDim, headDim, scale, out + (size_t)h * headDim);
     }
+}
+
+void ck_paged_attention_heads(int isa, const float *q, const float *kCache, const float *vCache,
+                              const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                              int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
+    attention_heads(isa, q, kCache, vCache, 0, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads, headDim,
+                    scale, out, h0, h1);
+}
+
+void ck_paged_attention_heads_f16(int isa, const float *q, const uint16_t *kCache, const uint16_t *vCache,
+                                  const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                                  int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
+    attention_heads(isa, q, kCache, vCache, 1, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads, headDim,
+                    scale, out, h0, h1);
 }
 
 void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,

@@ -46,6 +46,34 @@ CK_AI float ck_f16(uint16_t h) {
     return f;
 }
 
+/* Float -> IEEE binary16 bits, round to nearest even, in integer arithmetic only (independent of
+   the FP environment): the bits F16C's vcvtps2ph gives with rounding immediate 0. Magnitudes
+   from 65520 up become inf; halves below 2^-14 are subnormal; below 2^-25 (and 2^-25 itself, a
+   tie towards the even 0) give a signed zero; a NaN keeps its sign and top 10 payload bits and
+   gets the quiet bit. */
+CK_AI uint16_t ck_f16_from_f32(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    uint32_t ax = x & 0x7FFFFFFFu;
+    if (ax > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((ax >> 13) & 0x3FFu)); /* NaN */
+    if (ax >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u); /* inf, or rounds to 2^16 */
+    if (ax >= 0x38800000u) {
+        /* normal half: rebias the exponent (127 - 15 = 112), round the 13 dropped bits; a carry
+           out of the mantissa moves into the exponent, as it should */
+        uint32_t r = ax - 0x38000000u;
+        r += 0x0FFFu + ((r >> 13) & 1u);
+        return (uint16_t)(sign | (r >> 13));
+    }
+    if (ax < 0x33000000u) return sign;
+    /* subnormal half: units of 2^-24; the float is mant * 2^(e - 150) with the implicit bit */
+    uint32_t e = ax >> 23, mant = (ax & 0x7FFFFFu) | 0x800000u;
+    uint32_t shift = 126u - e; /* 14 .. 24 */
+    uint32_t m = mant >> shift, rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+    if (rem > half || (rem == half && (m & 1u))) m++;
+    return (uint16_t)(sign | m);
+}
+
 CK_AI float ck_bf16(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16;
     float f;

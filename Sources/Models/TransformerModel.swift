@@ -95,8 +95,6 @@ public final class TransformerModel: @unchecked Sendable {
             for i in 0 ..< n { rmsNorm(ws.x + i * d, weight: w.attnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d) }
             matmulFused(w.wq, ws.q, ldy0: qDim, w.wk, ws.k, ldy1: kDim, w.wv, ws.v, ldy2: vDim,
                         x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
-            let kCache = cache.keys[l]
-            let vCache = cache.values[l]
             for i in 0 ..< n {
                 let q = ws.q + i * qDim, k = ws.k + i * kDim, v = ws.v + i * vDim
                 if let b = w.bq { for j in 0 ..< qDim { q[j] += b.pointer[j] } }
@@ -109,15 +107,15 @@ public final class TransformerModel: @unchecked Sendable {
                 let angles = ws.angles + i * 2 * rd + angleOffset
                 rope.apply(q, heads: c.headCount, angles: angles)
                 rope.apply(k, heads: c.kvHeadCount, angles: angles)
-                (kCache + slot[i] * kDim).update(from: k, count: kDim)
-                (vCache + slot[i] * vDim).update(from: v, count: vDim)
+                cache.store(layer: l, slot: slot[i], key: k, value: v)
             }
             // Attention: each token over its own sequence's cache (causal: up to its own position).
             // Few tokens (decode): split each token's heads across the workers too. Every head is
             // computed the same way whatever the split, so results do not depend on it.
             let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
             batch.positions.withUnsafeBufferPointer { positions in
-                var job = AttentionJob(q: ws.q, kCache: kCache, vCache: vCache, out: ws.att, tables: ws.tables,
+                var job = AttentionJob(q: ws.q, kCache: cache.keys[l], vCache: cache.values[l], f16: cache.dtype == .f16,
+                                       out: ws.att, tables: ws.tables,
                                        tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
                                        perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
                                        kvHeads: c.kvHeadCount, headDim: c.headDim, qDim: qDim, outDim: aDim,
@@ -153,8 +151,10 @@ public final class TransformerModel: @unchecked Sendable {
 /// One layer's attention work for the pool, passed by address so dispatch allocates nothing.
 private struct AttentionJob {
     let q: UnsafeMutablePointer<Float>
-    let kCache: UnsafeMutablePointer<Float>
-    let vCache: UnsafeMutablePointer<Float>
+    /// The layer's K/V: Float, or F16 bit patterns (`f16`).
+    let kCache: UnsafeMutableRawPointer
+    let vCache: UnsafeMutableRawPointer
+    let f16: Bool
     let out: UnsafeMutablePointer<Float>
     let tables: UnsafeMutablePointer<Int32>
     let tableOffset: UnsafeMutablePointer<Int>
@@ -181,7 +181,15 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     guard !range.isEmpty else { return }
     let pos = Int(j.positions[i])
     let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
-    pagedAttention(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, blockTable: j.tables + j.tableOffset[i],
-                   blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,
-                   headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, heads: range)
+    if j.f16 {
+        pagedAttention(q: j.q + i * j.qDim, kCache: j.kCache.assumingMemoryBound(to: UInt16.self),
+                       vCache: j.vCache.assumingMemoryBound(to: UInt16.self), blockTable: j.tables + j.tableOffset[i],
+                       blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,
+                       headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, heads: range)
+    } else {
+        pagedAttention(q: j.q + i * j.qDim, kCache: j.kCache.assumingMemoryBound(to: Float.self),
+                       vCache: j.vCache.assumingMemoryBound(to: Float.self), blockTable: j.tables + j.tableOffset[i],
+                       blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,
+                       headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, heads: range)
+    }
 }

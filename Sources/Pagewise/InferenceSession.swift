@@ -44,15 +44,17 @@ public final class InferenceSession: @unchecked Sendable {
     /// Most tokens per forward pass (prefill chunk).
     public let maxBatchTokens: Int
 
-    /// Loads `path` with `threads` kernel workers and a KV pool for `contextLength` tokens.
-    public init(modelPath path: String, threads: Int, contextLength: Int? = nil, blockSize: Int = 16, maxBatchTokens: Int = 512) throws {
+    /// Loads `path` with `threads` kernel workers and a KV pool for `contextLength` tokens whose
+    /// elements are `kvCacheDType`.
+    public init(modelPath path: String, threads: Int, contextLength: Int? = nil, blockSize: Int = 16, maxBatchTokens: Int = 512,
+                kvCacheDType: KVCacheDType = .default) throws {
         let file = try GGUFFile(path: path)
         model = try TransformerModel(file: file, pool: ThreadPool(threadCount: max(1, threads)))
         tokenizer = try Tokenizer(gguf: file)
         let ctx = min(contextLength ?? min(model.config.contextLength, 4096), model.config.contextLength)
         self.contextLength = ctx
         let numBlocks = (ctx + blockSize - 1) / blockSize
-        cache = KVCacheStorage(config: model.config, numBlocks: numBlocks, blockSize: blockSize)
+        cache = KVCacheStorage(config: model.config, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType)
         blocks = BlockManager(numBlocks: numBlocks, blockSize: blockSize)
         self.maxBatchTokens = max(1, maxBatchTokens)
     }
@@ -79,7 +81,7 @@ public final class InferenceSession: @unchecked Sendable {
             let end = min(tokens.count, start + maxBatchTokens)
             batch.reset()
             batch.append(tokens: tokens[start ..< end], startPosition: start, blockTable: table, wantLogits: .none)
-            let wanted = max(start, firstLogit) ..< end
+            let wanted = min(max(start, firstLogit), end) ..< end
             for pos in wanted { batch.logitIndices.append(pos - start) }
             let logits = try model.forward(batch, cache: cache)
             for (r, pos) in wanted.enumerated() {

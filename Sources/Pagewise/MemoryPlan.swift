@@ -25,8 +25,9 @@ public enum MemoryPlanError: Error, Equatable, CustomStringConvertible {
 /// How much memory a model needs to serve a given load, and how much KV cache fits in a budget.
 ///
 /// The figures are what Pagewise itself allocates: weights stay in the mapped file (counted in
-/// full, as they are all read on every step), the KV pool stores K and V in F32 for every layer
-/// and every token of a sequence, in blocks of `blockSize` tokens, and the activation workspace
+/// full, as they are all read on every step), the KV pool stores K and V in the planned element
+/// type (`kvDType`: F32 or F16, `--kv-cache-dtype`) for every layer and every token of a sequence,
+/// in blocks of `blockSize` tokens, and the activation workspace
 /// is sized for a step of `maxBatchedTokens` tokens. Sliding-window layers (Gemma 3) get the same
 /// full-length pages as global layers today; `windowLimited*` report what a layout that keeps
 /// only a window-sized ring of pages for those layers (as llama.cpp does) would need instead.
@@ -49,9 +50,9 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     /// Bytes of all tensor data.
     public var weightBytes: Int
 
-    /// Element type of the KV pool ("F32").
+    /// Element type of the KV pool ("F32" or "F16").
     public var kvDType: String
-    /// K+V bytes for one token over all layers, as stored by `KVCacheStorage` (F32 K and V).
+    /// K+V bytes for one token over all layers, as stored by `KVCacheStorage` (K and V in `kvDType`).
     public var kvBytesPerToken: Int
     /// `kvBytesPerToken` split by layer kind: "global" (full attention) and "sliding"
     /// (sliding-window layers; absent for models without them).
@@ -60,8 +61,8 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     public var layerCountByKind: [String: Int]
     /// K bytes and V bytes of one token over all layers ("K" / "V").
     public var kvBytesPerTokenByTensor: [String: Int]
-    /// What one token's K+V over all layers would take in other element types. Only "F32" is
-    /// what Pagewise stores today; the others are for comparison.
+    /// What one token's K+V over all layers takes in each element type: "F32" and "F16" are what
+    /// Pagewise can store (`kvDType` is the one planned); "Q8_0" is for comparison only.
     public var kvBytesPerTokenByDType: [String: Int]
     /// Bytes of one KV block (`blockSize` tokens, all layers).
     public var kvBytesPerBlock: Int
@@ -97,10 +98,10 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     /// The same with the window-limited layout.
     public var windowLimitedSequencesThatFit: Int
 
-    /// Plans for `concurrency` sequences of `context` tokens. `budgetBytes` nil: the budget is
-    /// the available memory of the machine (`/proc/meminfo` MemAvailable).
+    /// Plans for `concurrency` sequences of `context` tokens with K/V stored as `kvCacheDType`.
+    /// `budgetBytes` nil: the budget is the available memory of the machine (`/proc/meminfo` MemAvailable).
     public static func make(file: GGUFFile, config: ModelConfig, context: Int, concurrency: Int, blockSize: Int,
-                            maxBatchedTokens: Int, budgetBytes: Int?) -> MemoryPlan {
+                            maxBatchedTokens: Int, budgetBytes: Int?, kvCacheDType: KVCacheDType = .default) -> MemoryPlan {
         let context = max(context, 1), concurrency = max(concurrency, 1)
         let blockSize = max(blockSize, 1), maxBatchedTokens = max(maxBatchedTokens, 1)
         var bytesByType: [String: Int] = [:], countByType: [String: Int] = [:]
@@ -111,20 +112,21 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
         let weightBytes = bytesByType.values.reduce(0, +)
 
         let c = config
-        let f32 = MemoryLayout<Float>.size
+        let element = kvCacheDType.bytesPerElement
         let slidingLayers = c.isSlidingLayer.filter { $0 }.count
         let globalLayers = c.layerCount - slidingLayers
-        let perLayer = c.kvHeadCount * (c.headDim + c.valueDim) * f32
+        let perLayer = c.kvHeadCount * (c.headDim + c.valueDim) * element
         var byKind = ["global": globalLayers * perLayer]
         var countByKind = ["global": globalLayers]
         if slidingLayers > 0 {
             byKind["sliding"] = slidingLayers * perLayer
             countByKind["sliding"] = slidingLayers
         }
-        let perToken = KVCacheStorage.bytesPerToken(c)
-        let kPerToken = c.layerCount * c.kvHeadCount * c.headDim * f32
-        let vPerToken = c.layerCount * c.kvHeadCount * c.valueDim * f32
-        var byDType = ["F32": perToken, "F16": perToken / 2]
+        let perToken = KVCacheStorage.bytesPerToken(c, dtype: kvCacheDType)
+        let kPerToken = c.layerCount * c.kvHeadCount * c.headDim * element
+        let vPerToken = c.layerCount * c.kvHeadCount * c.valueDim * element
+        var byDType: [String: Int] = [:]
+        for t in KVCacheDType.allCases { byDType[t.name] = KVCacheStorage.bytesPerToken(c, dtype: t) }
         if c.headDim % 32 == 0, c.valueDim % 32 == 0 {
             // Q8_0: 34 bytes per 32 values.
             byDType["Q8_0"] = c.layerCount * c.kvHeadCount * (c.headDim + c.valueDim) / 32 * 34
@@ -145,7 +147,7 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             architecture: c.architecture.rawValue, context: context, concurrency: concurrency, blockSize: blockSize,
             maxBatchedTokens: maxBatchedTokens,
             weightBytesByType: bytesByType, tensorCountByType: countByType, weightBytes: weightBytes,
-            kvDType: "F32", kvBytesPerToken: perToken, kvBytesPerTokenByLayerKind: byKind, layerCountByKind: countByKind,
+            kvDType: kvCacheDType.name, kvBytesPerToken: perToken, kvBytesPerTokenByLayerKind: byKind, layerCountByKind: countByKind,
             kvBytesPerTokenByTensor: ["K": kPerToken, "V": vPerToken], kvBytesPerTokenByDType: byDType,
             kvBytesPerBlock: perBlock, blocksPerSequence: blocks, kvBytesPerSequence: perSequence,
             kvBytes: perSequence * concurrency,
@@ -179,21 +181,22 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
         return tokens * (perToken * f32 + actQuant) + logitRows * (c.embeddingLength + c.vocabSize) * f32
     }
 
-    /// KV pool size in blocks for the engine: from an explicit byte budget for the KV cache
-    /// (`--kv-cache-memory`) if given, else `memoryFraction` × MemAvailable minus weights and
-    /// scratch. Throws `MemoryPlanError.kvBudgetTooSmall` when that cannot hold the blocks of one
-    /// full-context sequence.
+    /// KV pool size in blocks of `kvCacheDType` K/V for the engine: from an explicit byte budget for
+    /// the KV cache (`--kv-cache-memory`) if given, else `memoryFraction` × MemAvailable minus
+    /// weights and scratch. Throws `MemoryPlanError.kvBudgetTooSmall` when that cannot hold the
+    /// blocks of one full-context sequence.
     public static func kvPoolBlocks(config: ModelConfig, blockSize: Int, context: Int, kvCacheMemory: Int?,
-                                    memoryFraction: Double, weightBytes: Int, scratchBytes: Int) throws -> Int {
+                                    memoryFraction: Double, weightBytes: Int, scratchBytes: Int,
+                                    kvCacheDType: KVCacheDType = .default) throws -> Int {
         try kvPoolBlocks(config: config, blockSize: blockSize, context: context, kvCacheMemory: kvCacheMemory,
                          memoryFraction: memoryFraction, weightBytes: weightBytes, scratchBytes: scratchBytes,
-                         availableBytes: kvCacheMemory == nil ? availableMemoryBytes() : 0)
+                         availableBytes: kvCacheMemory == nil ? availableMemoryBytes() : 0, kvCacheDType: kvCacheDType)
     }
 
     /// `kvPoolBlocks` with the available memory given (for tests and callers that measured it).
     public static func kvPoolBlocks(config: ModelConfig, blockSize: Int, context: Int, kvCacheMemory: Int?,
                                     memoryFraction: Double, weightBytes: Int, scratchBytes: Int,
-                                    availableBytes: Int) throws -> Int {
+                                    availableBytes: Int, kvCacheDType: KVCacheDType = .default) throws -> Int {
         guard blockSize > 0 else { throw MemoryPlanError.invalidArgument("block size must be positive (got \(blockSize))") }
         guard context > 0 else { throw MemoryPlanError.invalidArgument("context must be positive (got \(context))") }
         let budget: Int
@@ -209,7 +212,7 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             source = "\(memoryFraction) × \(formatBytes(availableBytes)) available, less \(formatBytes(weightBytes)) weights "
                 + "and \(formatBytes(scratchBytes)) scratch"
         }
-        let perBlock = KVCacheStorage.bytesPerToken(config) * blockSize
+        let perBlock = KVCacheStorage.bytesPerToken(config, dtype: kvCacheDType) * blockSize
         let needed = ceilDiv(context, blockSize)
         let blocks = budget > 0 ? budget / perBlock : 0
         guard blocks >= needed else {

@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
                 try runServing(levels)
                 return
             }
-            let session = try options.session(context: max(promptTokens, genTokens, 16))
+            let session = try options.session(context: max(promptTokens, genTokens, 16), kvCacheDType: engine.kvCache.kvCacheDType)
             let name = NamedModel.named(options.model)?.name ?? URL(fileURLWithPath: options.model).lastPathComponent
             let r = try session.benchmark(modelName: name, promptTokens: promptTokens, genTokens: genTokens, repetitions: repetitions,
                                           measureBandwidth: !noBandwidth)

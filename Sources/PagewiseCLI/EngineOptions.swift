@@ -11,6 +11,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "fcfs or priority.") var schedulingPolicy: String = "fcfs"
     @Option(name: .long, help: "KV pool size, e.g. 2GiB (default: --memory-fraction of available RAM).") var kvCacheMemory: String?
     @Option(name: .long, help: "Share of available RAM for the KV pool.") var memoryFraction: Double = 0.5
+    @OptionGroup var kvCache: KVCacheOptions
 
     func config(modelPath: String, threads: Int) throws -> EngineConfig {
         var c = EngineConfig(modelPath: modelPath, threads: threads)
@@ -28,6 +29,7 @@ struct EngineOptions: ParsableArguments {
             c.kvCacheMemory = bytes
         }
         c.memoryFraction = memoryFraction
+        c.kvCacheDType = kvCache.kvCacheDType
         return c
     }
 }

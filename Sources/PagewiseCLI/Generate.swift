@@ -7,6 +7,7 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Continue a prompt, streaming the text.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @Option(name: .long, help: "Most tokens to generate.") var maxTokens: Int = 128
     @Option(name: .long, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.8
     @Option(name: .long, help: "Top-k cut (0 = off).") var topK: Int = 40
@@ -29,7 +30,7 @@ struct Generate: ParsableCommand {
             params.maxTokens = maxTokens
             try params.validate()
             if let c = context, c < 1 { throw ValidationError("--context must be positive") }
-            let session = try options.session(context: context)
+            let session = try options.session(context: context, kvCacheDType: kvCache.kvCacheDType)
             let promptTokens = session.tokenizer.encode(prompt, addSpecial: true, parseSpecial: !noParseSpecial)
             var tokens: [Int32] = []
             var detok = IncrementalDetokenizer(tokenizer: session.tokenizer)

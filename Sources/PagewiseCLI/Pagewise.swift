@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Pagewise
 
 @main
@@ -29,8 +30,8 @@ struct ModelOptions: ParsableArguments {
         try ModelStore().resolve(model) { line in Stderr.print(line) }
     }
 
-    func session(context: Int? = nil) throws -> InferenceSession {
-        try InferenceSession(modelPath: resolvedPath(), threads: threads, contextLength: context)
+    func session(context: Int? = nil, kvCacheDType: KVCacheDType = .default) throws -> InferenceSession {
+        try InferenceSession(modelPath: resolvedPath(), threads: threads, contextLength: context, kvCacheDType: kvCacheDType)
     }
 }
 

@@ -6,6 +6,7 @@ struct Perplexity: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "perplexity", abstract: "Perplexity of a text file, as llama-perplexity computes it.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @Option(name: .long, help: "Window length in tokens.") var context: Int = 512
     @Option(name: .long, help: "Score at most this many windows.") var chunks: Int?
     @Flag(name: .long, help: "Print {\"ppl\":…,\"tokens_scored\":…} on the last line.") var json = false
@@ -17,7 +18,7 @@ struct Perplexity: ParsableCommand {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw ValidationError("cannot read '\(file)' as UTF-8 text")
             }
-            let session = try options.session(context: context)
+            let session = try options.session(context: context, kvCacheDType: kvCache.kvCacheDType)
             let tokens = session.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
             Stderr.print("\(tokens.count) tokens, \(tokens.count / context) windows of \(context)")
             let r = try session.perplexity(tokens: tokens, context: context, maxChunks: chunks)

@@ -31,6 +31,8 @@ struct Plan: ParsableCommand {
     @Option(name: .long, help: "Tokens one engine step processes at most (sizes the activation workspace).")
     var maxBatchedTokens: Int = 512
 
+    @OptionGroup var kvCache: KVCacheOptions
+
     @Flag(name: .long, help: "Print the plan as one JSON object.")
     var json = false
 
@@ -55,7 +57,7 @@ struct Plan: ParsableCommand {
             }
             let plan = MemoryPlan.make(file: file, config: config, context: ctx, concurrency: concurrency,
                                        blockSize: blockSize, maxBatchedTokens: maxBatchedTokens,
-                                       budgetBytes: memory.flatMap(MemoryPlan.parseBytes))
+                                       budgetBytes: memory.flatMap(MemoryPlan.parseBytes), kvCacheDType: kvCache.kvCacheDType)
             if json {
                 print(jsonLine(plan))
             } else {
@@ -88,7 +90,9 @@ struct Plan: ParsableCommand {
         print(row("  V", p.kvBytesPerTokenByTensor["V"] ?? 0))
         print(row("  all layers", p.kvBytesPerToken))
         let others = p.kvBytesPerTokenByDType.filter { $0.key != p.kvDType }.sorted { $0.value > $1.value }
-        print("  (stored as " + others.map { "\($0.key): \(fmt($0.value))" }.joined(separator: ", ") + " — not implemented; for comparison)")
+        let stored = Set(KVCacheDType.allCases.map(\.name))
+        print("  (stored as " + others.map { "\($0.key): \(fmt($0.value))" + (stored.contains($0.key) ? "" : " — not implemented") }
+            .joined(separator: ", ") + "; --kv-cache-dtype chooses)")
         print(row("  one block (\(p.blockSize) tokens)", p.kvBytesPerBlock))
         print(row("  one sequence (\(p.blocksPerSequence) blocks)", p.kvBytesPerSequence))
         print(row("  \(p.concurrency) sequence\(p.concurrency == 1 ? "" : "s")", p.kvBytes))

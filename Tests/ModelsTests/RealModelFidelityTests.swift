@@ -1,10 +1,12 @@
 import Foundation
+import Models
 import Pagewise
 import Testing
 import TestSupport
 
 /// Both real models against llama.cpp's own outputs on the same tokens
-/// (scripts/gen_real_fixtures.py; F32 KV cache, flash attention off).
+/// (scripts/gen_real_fixtures.py; F32 KV cache, flash attention off), with our KV cache in F32 and
+/// in F16: the same thresholds hold for both.
 @Suite(.serialized)
 struct RealModelFidelityTests {
     struct PPLReference: Decodable {
@@ -34,8 +36,8 @@ struct RealModelFidelityTests {
         return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
     }
 
-    static func session(_ model: String, context: Int) throws -> InferenceSession {
-        try InferenceSession(modelPath: TestModels.path(model), threads: 2, contextLength: context)
+    static func session(_ model: String, context: Int, kvCacheDType: KVCacheDType) throws -> InferenceSession {
+        try InferenceSession(modelPath: TestModels.path(model), threads: 2, contextLength: context, kvCacheDType: kvCacheDType)
     }
 
     /// Teacher-forced over ≥ 2,500 tokens in windows of 512: mean KL divergence from llama.cpp's
@@ -43,10 +45,10 @@ struct RealModelFidelityTests {
     /// within 1%. KL is taken over llama.cpp's top-32 tokens plus one bucket for the rest of the
     /// vocabulary (the fixture keeps only those); merging outcomes can only lower KL, so this is a
     /// lower bound of the full KL, and the rest of the mass is small (see the fixture's tail values).
-    @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"])
-    func teacherForcedDistributionsMatchLlamaCpp(model: String) throws {
+    @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"], KVCacheDType.allCases)
+    func teacherForcedDistributionsMatchLlamaCpp(model: String, kvCacheDType: KVCacheDType) throws {
         let ref = try Self.fixture("\(model).ppl.json", as: PPLReference.self)
-        let s = try Self.session(model, context: ref.n_ctx)
+        let s = try Self.session(model, context: ref.n_ctx, kvCacheDType: kvCacheDType)
         var index = 0
         var klSum = 0.0
         var sameTop1 = 0
@@ -74,7 +76,7 @@ struct RealModelFidelityTests {
         let meanKL = klSum / Double(index)
         let top1 = Double(sameTop1) / Double(index)
         let pplRatio = result.ppl / ref.ppl
-        print("\(model): mean KL \(meanKL), same top-1 \(top1), ppl \(result.ppl) vs llama.cpp \(ref.ppl)")
+        print("\(model), \(kvCacheDType.name) KV: mean KL \(meanKL), same top-1 \(top1), ppl \(result.ppl) vs llama.cpp \(ref.ppl)")
         #expect(meanKL <= 0.01)
         #expect(top1 >= 0.93)
         #expect(abs(pplRatio - 1) <= 0.01)
@@ -82,10 +84,10 @@ struct RealModelFidelityTests {
 
     /// 30 prompts, 32 greedy tokens: equal to llama.cpp's, or the first difference is a near-tie
     /// there (our token is in its top 5, within 1 nat of its top 1), for ≥ 90% of prompts.
-    @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"])
-    func greedyContinuationsMatchLlamaCpp(model: String) throws {
+    @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"], KVCacheDType.allCases)
+    func greedyContinuationsMatchLlamaCpp(model: String, kvCacheDType: KVCacheDType) throws {
         let refs = try Self.fixture("\(model).greedy.json", as: [GreedyReference].self)
-        let s = try Self.session(model, context: 1024)
+        let s = try Self.session(model, context: 1024, kvCacheDType: kvCacheDType)
         var ok = 0
         var exact = 0
         for r in refs {
@@ -100,7 +102,7 @@ struct RealModelFidelityTests {
             let alts = r.top5[i]
             if let alt = alts.first(where: { $0.id == ours[i] }), alts[0].logprob - alt.logprob <= 1 { ok += 1 }
         }
-        print("\(model): greedy \(exact)/\(refs.count) identical, \(ok)/\(refs.count) identical or near-tie")
+        print("\(model), \(kvCacheDType.name) KV: greedy \(exact)/\(refs.count) identical, \(ok)/\(refs.count) identical or near-tie")
         #expect(refs.count >= 30)
         #expect(Double(ok) >= 0.9 * Double(refs.count))
     }

@@ -23,11 +23,12 @@ struct TinyModelLogitsTests {
         return (m, ref)
     }
 
-    /// Runs `tokens` through `model` in chunks of `chunk`, K/V in blocks of `blockSize` placed at
-    /// scattered physical blocks, and returns all logits.
-    static func run(_ model: TransformerModel, _ tokens: [Int32], chunk: Int, blockSize: Int) throws -> [[Float]] {
+    /// Runs `tokens` through `model` in chunks of `chunk`, K/V (as `kvCacheDType`) in blocks of
+    /// `blockSize` placed at scattered physical blocks, and returns all logits.
+    static func run(_ model: TransformerModel, _ tokens: [Int32], chunk: Int, blockSize: Int,
+                    kvCacheDType: KVCacheDType = .default) throws -> [[Float]] {
         let nBlocks = (tokens.count + blockSize - 1) / blockSize
-        let cache = KVCacheStorage(config: model.config, numBlocks: nBlocks * 3, blockSize: blockSize)
+        let cache = KVCacheStorage(config: model.config, numBlocks: nBlocks * 3, blockSize: blockSize, dtype: kvCacheDType)
         // A deliberately non-contiguous block table.
         let table = (0 ..< nBlocks).map { Int32(($0 * 7 + 2) % (nBlocks * 3)) }
         var out: [[Float]] = []
@@ -100,19 +101,19 @@ struct TinyModelLogitsTests {
     /// A row's logits do not depend on how the sequence was chunked: prefill in one pass, in chunks
     /// of 5, and token by token agree bit for bit (for a fixed block size, as in one engine). A
     /// different page size changes where the attention kernel's online softmax rescales, so there
-    /// the results agree to float rounding only.
-    @Test(arguments: ["llama-q4_1", "gemma3", "qwen2"])
-    func chunkingDoesNotChangeLogits(model name: String) throws {
+    /// the results agree to float rounding only. The same holds with an F16 KV cache.
+    @Test(arguments: ["llama-q4_1", "gemma3", "qwen2"], KVCacheDType.allCases)
+    func chunkingDoesNotChangeLogits(model name: String, kvCacheDType: KVCacheDType) throws {
         let (model, ref) = try Self.load(name)
         for blockSize in [16, 4] {
-            let whole = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: blockSize)
-            let chunked = try Self.run(model, ref.tokens, chunk: 5, blockSize: blockSize)
-            let stepwise = try Self.run(model, ref.tokens, chunk: 1, blockSize: blockSize)
+            let whole = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: blockSize, kvCacheDType: kvCacheDType)
+            let chunked = try Self.run(model, ref.tokens, chunk: 5, blockSize: blockSize, kvCacheDType: kvCacheDType)
+            let stepwise = try Self.run(model, ref.tokens, chunk: 1, blockSize: blockSize, kvCacheDType: kvCacheDType)
             #expect(whole == chunked, "block size \(blockSize)")
             #expect(whole == stepwise, "block size \(blockSize)")
         }
-        let a = try Self.run(model, ref.tokens, chunk: 7, blockSize: 16)
-        let b = try Self.run(model, ref.tokens, chunk: 7, blockSize: 1)
+        let a = try Self.run(model, ref.tokens, chunk: 7, blockSize: 16, kvCacheDType: kvCacheDType)
+        let b = try Self.run(model, ref.tokens, chunk: 7, blockSize: 1, kvCacheDType: kvCacheDType)
         let scale = a.joined().map(abs).max() ?? 1
         #expect(Self.compare(a, b).0 <= 1e-4 * scale)
     }

@@ -131,6 +131,28 @@ struct CLITests {
         }
     }
 
+    /// The commands that build a KV cache take `--kv-cache-dtype`.
+    @Test func kvCacheDTypeOption() throws {
+        let model = try TestModels.path("smollm2-135m-instruct")
+        let ref = try Self.greedyReference()[0]
+        for dtype in ["f32", "f16"] {
+            let g = try Self.run(["generate", "--model", model, "--temperature", "0", "--max-tokens", "4", "--threads", "2",
+                                  "--kv-cache-dtype", dtype, "--json", ref.prompt])
+            #expect(g.status == 0, "\(g.stderr)")
+            let p = try Self.run(["perplexity", "--model", model, "--context", "64", "--chunks", "1", "--json", "--kv-cache-dtype", dtype,
+                                  Self.fixture("ppl-text.txt")])
+            #expect(p.status == 0, "\(p.stderr)")
+            let b = try Self.run(["bench", "--model", model, "--threads", "2", "--prompt-tokens", "8", "--gen-tokens", "4",
+                                  "--repetitions", "1", "--no-bandwidth", "--json", "--kv-cache-dtype", dtype])
+            #expect(b.status == 0, "\(b.stderr)")
+            let s = try Self.run(["bench", "--model", model, "--threads", "2", "--concurrency", "2", "--prompt-tokens", "8",
+                                  "--gen-tokens", "4", "--json", "--kv-cache-memory", "16MiB", "--kv-cache-dtype", dtype])
+            #expect(s.status == 0, "\(s.stderr)")
+        }
+        let bad = try Self.run(["generate", "--model", model, "--kv-cache-dtype", "bf16", "hi"])
+        #expect(bad.status != 0 && bad.stderr.contains("--kv-cache-dtype"), "\(bad.stderr)")
+    }
+
     @Test func badInputGivesClearErrors() throws {
         let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("pagewise-garbage-\(getpid()).gguf")
         try Data("this is not a model at all, just some text padding it out".utf8).write(to: garbage)

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Pagewise
 import Testing
 import TestSupport
@@ -7,7 +8,7 @@ import TestSupport
 @Suite(.serialized)
 struct EngineTests {
     static func engine(numBlocks: Int? = nil, prefixCaching: Bool = true, maxBatched: Int = 512, maxSeqs: Int = 64,
-                       policy: SchedulingPolicy = .fcfs) throws -> LLMEngine {
+                       policy: SchedulingPolicy = .fcfs, kvCacheDType: KVCacheDType = .default) throws -> LLMEngine {
         var c = EngineConfig(modelPath: try TestModels.path("smollm2-135m-instruct"), threads: 2)
         c.numBlocks = numBlocks ?? 512
         c.enablePrefixCaching = prefixCaching
@@ -15,6 +16,7 @@ struct EngineTests {
         c.maxNumSeqs = maxSeqs
         c.schedulingPolicy = policy
         c.maxModelLen = 2048
+        c.kvCacheDType = kvCacheDType
         return try LLMEngine(config: c)
     }
 
@@ -63,12 +65,15 @@ struct EngineTests {
         }
     }
 
-    @Test func concurrentGreedyEqualsAloneAndPreemptionKeepsTokens() throws {
+    /// With either KV element type: each token's attention is computed on its own, so a request's
+    /// greedy tokens do not depend on what else is in the batch, nor on preemption.
+    @Test(arguments: KVCacheDType.allCases)
+    func concurrentGreedyEqualsAloneAndPreemptionKeepsTokens(kvCacheDType: KVCacheDType) throws {
         let work = try Self.workload()
         var params = SamplingParams.greedy
 
         // Each request alone.
-        let alone = try Self.engine()
+        let alone = try Self.engine(kvCacheDType: kvCacheDType)
         let solo = Collector()
         for w in work {
             params.maxTokens = w.maxTokens
@@ -77,7 +82,7 @@ struct EngineTests {
         }
 
         // All 32 together.
-        let together = try Self.engine()
+        let together = try Self.engine(kvCacheDType: kvCacheDType)
         let batch = Collector()
         for w in work {
             params.maxTokens = w.maxTokens
@@ -89,7 +94,7 @@ struct EngineTests {
         #expect(together.blocks.checkInvariants(liveTables: []) == nil)
 
         // A pool far too small for all at once: preemption by recompute, same tokens.
-        let small = try Self.engine(numBlocks: 24, prefixCaching: false)
+        let small = try Self.engine(numBlocks: 24, prefixCaching: false, kvCacheDType: kvCacheDType)
         let tight = Collector()
         for w in work {
             params.maxTokens = w.maxTokens
@@ -100,7 +105,7 @@ struct EngineTests {
         let st = small.statistics()
         #expect(st.preemptions > 0)
         #expect(st.freeBlocks == 24)
-        print("preemptions with 24 blocks: \(st.preemptions)")
+        print("preemptions with 24 blocks (\(kvCacheDType.name) KV): \(st.preemptions)")
     }
 
     @Test func sharedPrefixComputesOnlyNewTokens() throws {
@@ -174,8 +179,9 @@ struct EngineTests {
         #expect(shortDuring >= 9)
     }
 
-    @Test func forkedSequencesShareThePromptAndCopyOnWrite() throws {
-        let e = try Self.engine()
+    @Test(arguments: KVCacheDType.allCases)
+    func forkedSequencesShareThePromptAndCopyOnWrite(kvCacheDType: KVCacheDType) throws {
+        let e = try Self.engine(kvCacheDType: kvCacheDType)
         let c = Collector()
         var p = SamplingParams.greedy
         p.maxTokens = 12

@@ -163,6 +163,56 @@ struct MemoryPlanTests {
         #expect(plan.scratchBytes > 3 * 49152 * 4)
     }
 
+    /// An F16 pool: half the bytes per token everywhere the plan counts them, the allocation agrees,
+    /// and the engine's pool holds twice the blocks in the same budget.
+    @Test func f16KVHalvesThePlanAndDoublesThePool() throws {
+        let (file, config) = try Self.load("smollm2-135m-instruct")
+        let budget = try #require(MemoryPlan.parseBytes("1GiB"))
+        let f32 = MemoryPlan.make(file: file, config: config, context: 4000, concurrency: 3, blockSize: 16,
+                                  maxBatchedTokens: 512, budgetBytes: budget, kvCacheDType: .f32)
+        let f16 = MemoryPlan.make(file: file, config: config, context: 4000, concurrency: 3, blockSize: 16,
+                                  maxBatchedTokens: 512, budgetBytes: budget, kvCacheDType: .f16)
+        // 30 layers × 3 KV heads × (64 + 64) × 2 bytes.
+        #expect(f16.kvDType == "F16" && f32.kvDType == "F32")
+        #expect(f16.kvBytesPerToken == 23040 && f32.kvBytesPerToken == 46080)
+        #expect(f16.kvBytesPerTokenByTensor == ["K": 11520, "V": 11520])
+        #expect(f16.kvBytesPerTokenByLayerKind == ["global": 23040])
+        #expect(f16.kvBytesPerTokenByDType == f32.kvBytesPerTokenByDType)
+        #expect(f16.kvBytesPerTokenByDType["F16"] == 23040 && f16.kvBytesPerTokenByDType["F32"] == 46080)
+        #expect(f16.kvBytesPerSequence == 250 * 16 * 23040 && f16.kvBytes == 3 * f16.kvBytesPerSequence)
+        #expect(f16.totalBytes == f16.weightBytes + f16.kvBytes + f16.scratchBytes)
+        #expect(f16.fullContextSequencesThatFit == (budget - f16.weightBytes - f16.scratchBytes) / (250 * 16 * 23040))
+        #expect(KVCacheStorage.bytesPerToken(config, dtype: .f16) == 23040)
+        let storage = KVCacheStorage(config: config, numBlocks: f16.blocksPerSequence, blockSize: 16, dtype: .f16)
+        #expect(storage.byteCount == f16.kvBytesPerSequence)
+
+        let perBlockF32 = 46080 * 16
+        #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 1000 * perBlockF32,
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, kvCacheDType: .f16) == 2000)
+        // 128 F32 blocks' worth is too small for 4096 F32 tokens but enough in F16.
+        #expect(throws: MemoryPlanError.self) {
+            try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 128 * perBlockF32,
+                                        memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, kvCacheDType: .f32)
+        }
+        #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 128 * perBlockF32,
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, availableBytes: 0,
+                                            kvCacheDType: .f16) == 256)
+
+        // The engine sizes its pool with the same code.
+        var blocks: [KVCacheDType: Int] = [:]
+        for dtype in KVCacheDType.allCases {
+            var c = EngineConfig(modelPath: try TestModels.path("smollm2-135m-instruct"), threads: 2)
+            c.kvCacheMemory = 64 << 20
+            c.maxModelLen = 1024
+            c.kvCacheDType = dtype
+            let e = try LLMEngine(config: c)
+            #expect(e.cache.dtype == dtype)
+            #expect(e.cache.byteCount <= 64 << 20)
+            blocks[dtype] = e.blocks.numBlocks
+        }
+        #expect(blocks[.f32] == (64 << 20) / perBlockF32 && blocks[.f16] == (64 << 20) / (perBlockF32 / 2))
+    }
+
     @Test func parseBytesCases() {
         let cases: [(String, Int?)] = [
             ("0", 0), ("1073741824", 1_073_741_824), ("8GiB", 8 << 30), ("8 GiB", 8 << 30), ("8gib", 8 << 30),
@@ -234,5 +284,12 @@ struct MemoryPlanTests {
         #expect(human.stdout.contains("window-sized ring") && human.stdout.contains("full-context sequences that fit"))
         let bad = try CLITests.run(["plan", "--model", model, "--memory", "lots"])
         #expect(bad.status != 0 && bad.stderr.contains("--memory"))
+        let f16 = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
+                                    "--kv-cache-dtype", "f16", "--json"])
+        #expect(f16.status == 0, "\(f16.stderr)")
+        let half = try JSONDecoder().decode(MemoryPlan.self, from: Data(f16.stdout.utf8))
+        #expect(half.kvDType == "F16" && half.kvBytes == 2 * 4096 * 36864 / 2)
+        let badType = try CLITests.run(["plan", "--model", model, "--kv-cache-dtype", "q4"])
+        #expect(badType.status != 0 && badType.stderr.contains("--kv-cache-dtype"))
     }
 }

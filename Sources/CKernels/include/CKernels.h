@@ -139,6 +139,19 @@ void ck_paged_attention(int isa, const float *q, const float *kCache, const floa
 void ck_paged_attention_heads(int isa, const float *q, const float *kCache, const float *vCache,
                               const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                               int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
+/// `ck_paged_attention_heads` over an F16 cache (IEEE binary16 bits, same layout). Every value is
+/// widened to float exactly before the float path's arithmetic, so at each level the result is,
+/// bit for bit, that of `ck_paged_attention_heads` over a float cache holding the widened values.
+void ck_paged_attention_heads_f16(int isa, const float *q, const uint16_t *kCache, const uint16_t *vCache,
+                                  const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                                  int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
+
+/// Float -> IEEE binary16 bits, round to nearest even: overflow (|x| >= 65520) to ±inf, subnormal
+/// halves below 2^-14, ±0 kept, a NaN stays NaN (sign and top 10 payload bits kept, quiet bit set).
+/// Every level gives the bits of F16C's `vcvtps2ph` with rounding immediate 0 (`_cvtss_sh(x, 0)`).
+void ck_f32_to_f16(int isa, const float *src, uint16_t *dst, size_t n);
+/// IEEE binary16 bits -> float, exact (every level gives the same bits for every non-NaN input).
+void ck_f16_to_f32(int isa, const uint16_t *src, float *dst, size_t n);
 
 /// Element-wise activation: kind 0 = SiLU, 1 = GELU (tanh approximation); out = act(x) * up
 /// (up may be NULL). out may alias x or up.

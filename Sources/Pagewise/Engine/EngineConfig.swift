@@ -1,3 +1,5 @@
+import Models
+
 /// How an engine is set up: the model, the KV pool and the scheduler's limits (vLLM's names).
 public struct EngineConfig: Sendable {
     /// Path of the GGUF file.
@@ -20,6 +22,8 @@ public struct EngineConfig: Sendable {
     public var memoryFraction = 0.5
     /// Exact number of KV blocks (overrides the two above; for tests and experiments).
     public var numBlocks: Int?
+    /// Element type of the KV pool (`--kv-cache-dtype`); the pool is sized with it.
+    public var kvCacheDType = KVCacheDType.default
 
     public init(modelPath: String, threads: Int) {
         self.modelPath = modelPath

@@ -42,16 +42,17 @@ public final class LLMEngine {
                                                   logitRows: min(config.maxNumSeqs, config.maxNumBatchedTokens))
             let planned = try MemoryPlan.kvPoolBlocks(config: c, blockSize: config.blockSize, context: maxLen,
                                                       kvCacheMemory: config.kvCacheMemory, memoryFraction: config.memoryFraction,
-                                                      weightBytes: weightBytes, scratchBytes: scratch)
+                                                      weightBytes: weightBytes, scratchBytes: scratch,
+                                                      kvCacheDType: config.kvCacheDType)
             let useful = config.maxNumSeqs * ((maxLen + config.blockSize - 1) / config.blockSize)
             numBlocks = config.kvCacheMemory == nil ? min(planned, useful) : planned
         }
         maxModelLen = min(maxLen, numBlocks * config.blockSize)
-        cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: config.blockSize)
+        cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: config.blockSize, dtype: config.kvCacheDType)
         blocks = BlockManager(numBlocks: numBlocks, blockSize: config.blockSize, prefixCaching: config.enablePrefixCaching)
         scheduler = Scheduler(blocks: blocks, maxNumBatchedTokens: config.maxNumBatchedTokens,
                               maxNumSeqs: config.maxNumSeqs, policy: config.schedulingPolicy)
-        logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens = \(numBlocks * config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB; max model len \(maxModelLen)")
+        logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens = \(numBlocks * config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB \(cache.dtype.name); max model len \(maxModelLen)")
     }
 
     /// Whether any request is waiting or running.

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import Kernels
+
+/// Paged attention over an F16 K/V cache (IEEE binary16 bit patterns).
+@Suite struct PagedAttentionF16Tests {
+    struct Shape: CustomTestStringConvertible, Sendable {
+        let headDim: Int
+        let blockSize: Int
+        let nHeads: Int
+        let kvHeads: Int
+        let windowStart: Int
+        let contextLen: Int
+        var testDescription: String {
+            "hd \(headDim), block \(blockSize), \(nHeads)/\(kvHeads) heads, positions \(windowStart)..<\(contextLen)"
+        }
+    }
+
+    /// Head dims 64/128/256 (the AVX-512 group kernels) and 80 (the generic one), GQA groups of
+    /// 1 to 18 query heads per kv head (more than 16 splits a group), blocks of 1 to 128 tokens
+    /// (longer than the kernels' 64-position chunks), sliding-window starts.
+    static let shapes: [Shape] = [
+        Shape(headDim: 64, blockSize: 16, nHeads: 9, kvHeads: 3, windowStart: 0, contextLen: 70),
+        Shape(headDim: 64, blockSize: 1, nHeads: 4, kvHeads: 4, windowStart: 0, contextLen: 21),
+        Shape(headDim: 64, blockSize: 5, nHeads: 18, kvHeads: 1, windowStart: 3, contextLen: 50),
+        Shape(headDim: 128, blockSize: 32, nHeads: 8, kvHeads: 2, windowStart: 5, contextLen: 100),
+        Shape(headDim: 128, blockSize: 16, nHeads: 2, kvHeads: 2, windowStart: 0, contextLen: 1),
+        Shape(headDim: 256, blockSize: 16, nHeads: 4, kvHeads: 1, windowStart: 30, contextLen: 75),
+        Shape(headDim: 256, blockSize: 128, nHeads: 8, kvHeads: 2, windowStart: 0, contextLen: 200),
+        Shape(headDim: 80, blockSize: 8, nHeads: 6, kvHeads: 2, windowStart: 16, contextLen: 48),
+    ]
+
+    static let levels = [KernelDispatch.Level.portable, .avx2, .avx512].filter { $0 <= KernelDispatch.detected }
+
+    /// A random cache for `s` behind a shuffled block table: F16 bits, the same values widened, and q.
+    struct Case {
+        let s: Shape
+        let table: [Int32]
+        let k16: [UInt16], v16: [UInt16]
+        let kWide: [Float], vWide: [Float]
+        let q: [Float]
+        let scale: Float
+
+        init(_ s: Shape, seed: UInt64) {
+            self.s = s
+            var rng = TestRNG(seed: seed)
+            let numLogical = (s.contextLen + s.blockSize - 1) / s.blockSize
+            let numBlocks = numLogical + 3
+            var phys = Array(0 ..< numBlocks)
+            for i in stride(from: phys.count - 1, to: 0, by: -1) { phys.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            table = phys.prefix(numLogical).map { Int32($0) }
+            let count = numBlocks * s.blockSize * s.kvHeads * s.headDim
+            // K with a spread of magnitudes (large scores make the softmax peaky), V in [-2, 2).
+            let k = rng.floats(count, scale: 4), v = rng.floats(count, scale: 2)
+            var k16 = [UInt16](repeating: 0, count: count), v16 = k16
+            convertToF16(k, &k16, count: count, level: .portable)
+            convertToF16(v, &v16, count: count, level: .portable)
+            var kWide = [Float](repeating: 0, count: count), vWide = kWide
+            convertFromF16(k16, &kWide, count: count, level: .portable)
+            convertFromF16(v16, &vWide, count: count, level: .portable)
+            (self.k16, self.v16, self.kWide, self.vWide) = (k16, v16, kWide, vWide)
+            q = rng.floats(s.nHeads * s.headDim, scale: 1)
+            scale = 1 / Float(s.headDim).squareRoot()
+        }
+
+        func run(f16: Bool, level: KernelDispatch.Level, heads: Range<Int>? = nil) -> [Float] {
+            var out = [Float](repeating: .nan, count: s.nHeads * s.headDim)
+            let range = heads ?? 0 ..< s.nHeads
+            if f16 {
+                pagedAttention(q: q, kCache: k16, vCache: v16, blockTable: table, blockSize: s.blockSize,
+                               windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
+                               headDim: s.headDim, scale: scale, out: &out, heads: range, level: level)
+            } else {
+                pagedAttention(q: q, kCache: kWide, vCache: vWide, blockTable: table, blockSize: s.blockSize,
+                               windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
+                               headDim: s.headDim, scale: scale, out: &out, heads: range, level: level)
+            }
+            return out
+        }
+
+        /// Softmax attention in Double over the F16-rounded K/V, straight from the definition.
+        func reference() -> [Double] {
+            let hd = s.headDim, perPos = s.kvHeads * hd
+            var out = [Double](repeating: 0, count: s.nHeads * hd)
+            for h in 0 ..< s.nHeads {
+                let kvh = h / (s.nHeads / s.kvHeads)
+                func at(_ cache: [Float], _ p: Int, _ d: Int) -> Double {
+                    Double(cache[(Int(table[p / s.blockSize]) * s.blockSize + p % s.blockSize) * perPos + kvh * hd + d])
+                }
+                let positions = Array(s.windowStart ..< s.contextLen)
+                let scores = positions.map { p in
+                    (0 ..< hd).reduce(0.0) { $0 + Double(q[h * hd + $1]) * at(kWide, p, $1) } * Double(scale)
+                }
+                let m = scores.max()!
+                let e = scores.map { exp($0 - m) }
+                let sum = e.reduce(0, +)
+                for d in 0 ..< hd {
+                    for (j, p) in positions.enumerated() { out[h * hd + d] += e[j] / sum * at(vWide, p, d) }
+                }
+            }
+            return out
+        }
+    }
+
+    /// Same tolerance as the Float32 kernel's test against its naive reference (FloatOpsTests).
+    static func close(_ a: Float, _ b: Double) -> Bool { abs(Double(a) - b) <= 1e-5 + 1e-4 * abs(b) }
+
+    /// Every level against a Double softmax over the F16-rounded values; a head range gives the
+    /// same bits for its heads as the whole call.
+    @Test(arguments: shapes)
+    func matchesDoubleReference(_ shape: Shape) {
+        let c = Case(shape, seed: UInt64(shape.headDim * 1000 + shape.blockSize))
+        let ref = c.reference()
+        for level in Self.levels {
+            let out = c.run(f16: true, level: level)
+            var bad = 0
+            for i in out.indices where !Self.close(out[i], ref[i]) { bad += 1 }
+            #expect(bad == 0, "\(level): \(bad) of \(out.count) values off")
+            let lo = shape.nHeads / 3, hi = max(lo + 1, 2 * shape.nHeads / 3)
+            let part = c.run(f16: true, level: level, heads: lo ..< hi)
+            #expect(Array(part[(lo * shape.headDim) ..< (hi * shape.headDim)]) == Array(out[(lo * shape.headDim) ..< (hi * shape.headDim)]))
+        }
+    }
+
+    /// The F16 kernel is the Float32 kernel on exactly widened values: bit for bit at every level.
+    /// Across levels the results agree to the tolerance the Float32 kernel's levels meet.
+    @Test(arguments: shapes)
+    func levelsAgreeAndEqualFloatKernelOnWidenedValues(_ shape: Shape) {
+        let c = Case(shape, seed: UInt64(shape.contextLen * 7 + shape.nHeads))
+        let portable = c.run(f16: true, level: .portable)
+        for level in Self.levels {
+            let f16 = c.run(f16: true, level: level)
+            let f32 = c.run(f16: false, level: level)
+            #expect(f16.map(\.bitPattern) == f32.map(\.bitPattern), "\(level)")
+            var bad = 0
+            for i in f16.indices where !Self.close(f16[i], Double(portable[i])) { bad += 1 }
+            #expect(bad == 0, "\(level) vs portable: \(bad) of \(f16.count) values off")
+        }
+    }
+}
