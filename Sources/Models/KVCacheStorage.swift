@@ -8,8 +8,10 @@ public enum KVCacheDType: String, Sendable, Codable, CaseIterable {
     /// vLLM's half-precision cache): half the memory, and half the bytes attention reads.
     case f16
 
-    /// What an engine, a session and `pagewise plan` use when not told otherwise.
-    public static let `default` = KVCacheDType.f32
+    /// What an engine, a session and `pagewise plan` use when not told otherwise: F16, as
+    /// llama.cpp and vLLM do (half the memory, so twice the tokens in a budget; the real-model
+    /// fidelity tests hold with either).
+    public static let `default` = KVCacheDType.f16
 
     /// Bytes of one stored value.
     public var bytesPerElement: Int {

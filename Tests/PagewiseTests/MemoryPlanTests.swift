@@ -64,6 +64,7 @@ struct MemoryPlanTests {
         #expect(plan.weightBytes == ref.weights.bytes)
     }
 
+    /// (The fixture's llama.cpp caches are F32, so the plans here are made for F32.)
     @Test func llamaFamilyKVMatchesLlamaCpp() throws {
         let ref = try Self.fixture("smollm2-135m-instruct")
         let (file, config) = try Self.load("smollm2-135m-instruct")
@@ -73,16 +74,16 @@ struct MemoryPlanTests {
         #expect(cache.cells == ref.n_ctx && cache.layers == config.layerCount)
         #expect(cache.k_type == "f32" && cache.v_type == "f32")
         let plan = MemoryPlan.make(file: file, config: config, context: ref.n_ctx, concurrency: 1, blockSize: 16,
-                                   maxBatchedTokens: 512, budgetBytes: 1 << 40)
+                                   maxBatchedTokens: 512, budgetBytes: 1 << 40, kvCacheDType: .f32)
         #expect(plan.kvBytesPerTokenByLayerKind == ["global": plan.kvBytesPerToken])
-        #expect(plan.kvBytesPerToken == KVCacheStorage.bytesPerToken(config))
+        #expect(plan.kvBytesPerToken == KVCacheStorage.bytesPerToken(config, dtype: .f32))
         #expect(Self.sameMiB(plan.kvBytesPerSequence, cache.size_mib), "\(plan.kvBytesPerSequence) vs \(cache.size_mib) MiB")
         #expect(Self.sameMiB((plan.kvBytesPerTokenByTensor["K"] ?? 0) * ref.n_ctx, cache.k_mib))
         #expect(Self.sameMiB((plan.kvBytesPerTokenByTensor["V"] ?? 0) * ref.n_ctx, cache.v_mib))
         // No sliding layers: the window-limited figure is the plain one.
         #expect(plan.windowLimitedKVBytesPerSequence == plan.kvBytesPerSequence)
         // The real allocation agrees with the plan.
-        let storage = KVCacheStorage(config: config, numBlocks: plan.blocksPerSequence, blockSize: 16)
+        let storage = KVCacheStorage(config: config, numBlocks: plan.blocksPerSequence, blockSize: 16, dtype: .f32)
         #expect(storage.byteCount == plan.kvBytesPerSequence)
     }
 
@@ -90,7 +91,7 @@ struct MemoryPlanTests {
         let ref = try Self.fixture("gemma3-270m")
         let (file, config) = try Self.load("gemma3-270m")
         let plan = MemoryPlan.make(file: file, config: config, context: ref.n_ctx, concurrency: 1, blockSize: 16,
-                                   maxBatchedTokens: 512, budgetBytes: 1 << 40)
+                                   maxBatchedTokens: 512, budgetBytes: 1 << 40, kvCacheDType: .f32)
         #expect(plan.layerCountByKind == ["global": 3, "sliding": 15])
         let global = try #require(plan.kvBytesPerTokenByLayerKind["global"])
         let sliding = try #require(plan.kvBytesPerTokenByLayerKind["sliding"])
@@ -139,8 +140,8 @@ struct MemoryPlanTests {
         let (file, config) = try Self.load("smollm2-135m-instruct")
         let budget = try #require(MemoryPlan.parseBytes("1GiB"))
         let plan = MemoryPlan.make(file: file, config: config, context: 4000, concurrency: 3, blockSize: 16,
-                                   maxBatchedTokens: 512, budgetBytes: budget)
-        // 4000 tokens = 250 blocks of 16; 30 layers × 3 KV heads × (64 + 64) × 4 bytes = 46,080 B per token.
+                                   maxBatchedTokens: 512, budgetBytes: budget, kvCacheDType: .f32)
+        // F32 KV: 4000 tokens = 250 blocks of 16; 30 layers × 3 KV heads × (64 + 64) × 4 bytes = 46,080 B per token.
         #expect(plan.kvBytesPerToken == 46080)
         #expect(plan.blocksPerSequence == 250)
         #expect(plan.kvBytesPerSequence == 250 * 16 * 46080)
@@ -152,11 +153,11 @@ struct MemoryPlanTests {
         #expect(expected == 5)
         // Rounding up to blocks: 4001 tokens take 251 blocks.
         let odd = MemoryPlan.make(file: file, config: config, context: 4001, concurrency: 1, blockSize: 16,
-                                  maxBatchedTokens: 512, budgetBytes: budget)
+                                  maxBatchedTokens: 512, budgetBytes: budget, kvCacheDType: .f32)
         #expect(odd.kvBytesPerSequence == 251 * 16 * 46080)
         // A budget below the weights fits nothing (and does not go negative).
         let tiny = MemoryPlan.make(file: file, config: config, context: 4096, concurrency: 1, blockSize: 16,
-                                   maxBatchedTokens: 512, budgetBytes: 1000)
+                                   maxBatchedTokens: 512, budgetBytes: 1000, kvCacheDType: .f32)
         #expect(tiny.fullContextSequencesThatFit == 0 && tiny.windowLimitedSequencesThatFit == 0)
         // Scratch: workspace for 512 tokens + one logits row (hidden + 49,152 vocabulary logits).
         #expect(plan.scratchBytes == MemoryPlan.scratchBytes(config: config, tokens: 512, logitRows: 3))
@@ -229,23 +230,23 @@ struct MemoryPlanTests {
 
     @Test func kvPoolBlocks() throws {
         let (_, config) = try Self.load("smollm2-135m-instruct")
-        let perBlock = 46080 * 16
+        let perBlock = 46080 * 16 // F32 K and V
         // Explicit KV budget: exactly what fits, regardless of the machine.
         #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 1000 * perBlock + 5,
-                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0) == 1000)
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, kvCacheDType: .f32) == 1000)
         // From the available memory: fraction × available − weights − scratch.
         let avail = 4 << 30
         let blocks = try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: nil,
                                                  memoryFraction: 0.5, weightBytes: 100 << 20, scratchBytes: 20 << 20,
-                                                 availableBytes: avail)
+                                                 availableBytes: avail, kvCacheDType: .f32)
         #expect(blocks == ((2 << 30) - (120 << 20)) / perBlock)
         // Exactly one full-context sequence is enough.
         #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 256 * perBlock,
-                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0) == 256)
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, kvCacheDType: .f32) == 256)
         // One block short: a clear error naming what is needed and what to do.
         do {
             _ = try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 255 * perBlock,
-                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0)
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, kvCacheDType: .f32)
             Issue.record("expected kvBudgetTooSmall")
         } catch let e as MemoryPlanError {
             guard case let .kvBudgetTooSmall(budget, needed, context, _, _) = e else { Issue.record("\(e)"); return }
@@ -256,11 +257,11 @@ struct MemoryPlanTests {
         // Weights alone exceed the fraction of available memory.
         #expect(throws: MemoryPlanError.self) {
             try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: nil, memoryFraction: 0.9,
-                                        weightBytes: 1 << 30, scratchBytes: 0, availableBytes: 1 << 30)
+                                        weightBytes: 1 << 30, scratchBytes: 0, availableBytes: 1 << 30, kvCacheDType: .f32)
         }
         #expect(throws: MemoryPlanError.self) {
             try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: nil, memoryFraction: 1.5,
-                                        weightBytes: 0, scratchBytes: 0, availableBytes: 1 << 30)
+                                        weightBytes: 0, scratchBytes: 0, availableBytes: 1 << 30, kvCacheDType: .f32)
         }
     }
 
@@ -273,7 +274,8 @@ struct MemoryPlanTests {
 
     @Test func planCommandJSON() throws {
         let model = try TestModels.path("gemma3-270m")
-        let r = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB", "--json"])
+        let r = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
+                                  "--kv-cache-dtype", "f32", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let plan = try JSONDecoder().decode(MemoryPlan.self, from: Data(r.stdout.utf8))
         let ref = try Self.fixture("gemma3-270m")
