@@ -83,4 +83,19 @@ public final class GGUFFile: @unchecked Sendable {
     public func data(of tensor: GGUFTensorInfo) -> UnsafeRawPointer {
         base + dataOffset + tensor.offset
     }
+
+    /// Tells the kernel that this process will rarely read `tensor`'s bytes again (a copy of
+    /// them is used instead): the whole pages inside it leave the process's resident memory now
+    /// and are read back from the file if ever touched. Does nothing for in-memory images.
+    public func releasePages(of tensor: GGUFTensorInfo) {
+        guard mapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = UInt(bitPattern: base + dataOffset + tensor.offset)
+        let end = start + UInt(tensor.byteCount)
+        let first = (start + UInt(page) - 1) / UInt(page) * UInt(page)
+        let last = end / UInt(page) * UInt(page)
+        guard last > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, Int(last - first), MADV_DONTNEED)
+    }
 }

@@ -39,8 +39,12 @@ public struct WeightMatrix: @unchecked Sendable {
     public func row(_ r: Int) -> UnsafeRawPointer { data + r * rowBytes }
 
     /// Bytes a row-interleaved copy takes for this matrix on this CPU (0: none is made).
-    public var interleavedByteCount: Int {
-        guard KernelDispatch.detected >= .avx512 else { return 0 }
+    public var interleavedByteCount: Int { Self.interleavedByteCount(type: type, rows: rows, cols: cols) }
+
+    /// Bytes `withInterleavedCopy()` allocates for a `rows` x `cols` matrix of `type` on this CPU
+    /// (0 where no copy is made).
+    public static func interleavedByteCount(type: QuantType, rows: Int, cols: Int) -> Int {
+        guard KernelDispatch.detected >= .avx512, rows > 0, cols > 0 else { return 0 }
         return ck_interleave_bytes(Int32(type.rawValue), Int32(rows), Int32(cols))
     }
 

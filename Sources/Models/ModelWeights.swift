@@ -67,7 +67,11 @@ public struct ModelWeights: Sendable {
             guard let q = QuantType(rawValue: t.type.rawValue), q.isSupportedForCompute else {
                 throw ModelError.unsupportedTensorType(name: name, type: t.type.name)
             }
-            return WeightMatrix(data: file.data(of: t), type: q, rows: rows, cols: cols).withInterleavedCopy()
+            let m = WeightMatrix(data: file.data(of: t), type: q, rows: rows, cols: cols).withInterleavedCopy()
+            // The kernels read the copy; the file's pages (embedding lookups excepted, which
+            // fault single rows back in) are not needed in memory any more.
+            if m.interleaved != nil { file.releasePages(of: t) }
+            return m
         }
         func vector(_ name: String, _ n: Int) throws -> FloatVector { try FloatVector(file: file, name: name, count: n) }
         func optionalVector(_ name: String, _ n: Int) throws -> FloatVector? {

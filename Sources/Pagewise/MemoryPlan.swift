@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Kernels
 import Models
 
 /// Why a memory plan cannot be honoured.
@@ -49,6 +50,10 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     public var tensorCountByType: [String: Int]
     /// Bytes of all tensor data.
     public var weightBytes: Int
+    /// Bytes of the row-interleaved copies of the weight matrices that the AVX-512 kernels read
+    /// (allocated at load; 0 on CPUs without AVX-512). The mapped file's pages of those tensors
+    /// are read once to make them and are reclaimable afterwards.
+    public var interleavedWeightBytes: Int
 
     /// Element type of the KV pool ("F32" or "F16").
     public var kvDType: String
@@ -86,14 +91,14 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     /// Activation workspace: per-token buffers for `maxBatchedTokens` tokens, the 8-bit
     /// activation copies of the quantized matrix products, and logit rows (one per sequence).
     public var scratchBytes: Int
-    /// weights + KV for `concurrency` full-context sequences + scratch.
+    /// weights + interleaved copies + KV for `concurrency` full-context sequences + scratch.
     public var totalBytes: Int
 
     /// The memory budget the fit is computed against.
     public var budgetBytes: Int
     /// Where the budget came from ("--memory" / "MemAvailable").
     public var budgetSource: String
-    /// `(budget − weights − scratch) / kvBytesPerSequence` (0 when nothing fits).
+    /// `(budget − weights − interleaved copies − scratch) / kvBytesPerSequence` (0 when nothing fits).
     public var fullContextSequencesThatFit: Int
     /// The same with the window-limited layout.
     public var windowLimitedSequencesThatFit: Int
@@ -110,6 +115,7 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             countByType[t.type.name, default: 0] += 1
         }
         let weightBytes = bytesByType.values.reduce(0, +)
+        let interleaved = interleavedWeightBytes(file: file)
 
         let c = config
         let element = kvCacheDType.bytesPerElement
@@ -142,22 +148,35 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
 
         let scratch = scratchBytes(config: c, tokens: maxBatchedTokens, logitRows: min(concurrency, maxBatchedTokens))
         let budget = budgetBytes ?? availableMemoryBytes()
-        let free = budget - weightBytes - scratch
+        let free = budget - weightBytes - interleaved - scratch
         return MemoryPlan(
             architecture: c.architecture.rawValue, context: context, concurrency: concurrency, blockSize: blockSize,
             maxBatchedTokens: maxBatchedTokens,
             weightBytesByType: bytesByType, tensorCountByType: countByType, weightBytes: weightBytes,
+            interleavedWeightBytes: interleaved,
             kvDType: kvCacheDType.name, kvBytesPerToken: perToken, kvBytesPerTokenByLayerKind: byKind, layerCountByKind: countByKind,
             kvBytesPerTokenByTensor: ["K": kPerToken, "V": vPerToken], kvBytesPerTokenByDType: byDType,
             kvBytesPerBlock: perBlock, blocksPerSequence: blocks, kvBytesPerSequence: perSequence,
             kvBytes: perSequence * concurrency,
             slidingWindow: c.slidingWindow, windowLimitedSlidingTokensPerSequence: slidingTokens,
             windowLimitedKVBytesPerSequence: windowPerSequence,
-            scratchBytes: scratch, totalBytes: weightBytes + perSequence * concurrency + scratch,
+            scratchBytes: scratch, totalBytes: weightBytes + interleaved + perSequence * concurrency + scratch,
             budgetBytes: budget, budgetSource: budgetBytes == nil ? "MemAvailable" : "--memory",
             fullContextSequencesThatFit: free > 0 ? free / perSequence : 0,
             windowLimitedSequencesThatFit: free > 0 ? free / max(windowPerSequence, 1) : 0
         )
+    }
+
+    /// Bytes of the row-interleaved weight copies a model load makes on this CPU: one per 2-D
+    /// tensor (every 2-D tensor of the supported architectures is a weight matrix) whose type
+    /// and shape have an interleaved layout.
+    public static func interleavedWeightBytes(file: GGUFFile) -> Int {
+        var total = 0
+        for t in file.tensors where t.dimensions.count == 2 {
+            guard let q = QuantType(rawValue: t.type.rawValue) else { continue }
+            total += WeightMatrix.interleavedByteCount(type: q, rows: t.dimensions[1], cols: t.dimensions[0])
+        }
+        return total
     }
 
     /// Tokens a sliding-window layer must keep per sequence when it holds only a ring of its

@@ -80,6 +80,9 @@ struct Plan: ParsableCommand {
             print(row("  \(type) (\(p.tensorCountByType[type] ?? 0) tensors)", bytes))
         }
         print(row("  total", p.weightBytes))
+        if p.interleavedWeightBytes > 0 {
+            print(row("  + row-interleaved copies", p.interleavedWeightBytes, "(made at load for the AVX-512 kernels)"))
+        }
         print("")
         print("KV cache per token (\(p.kvDType) K and V, as Pagewise stores it)")
         for kind in ["global", "sliding"] {

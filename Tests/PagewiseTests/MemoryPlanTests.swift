@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Kernels
 import Models
 import Testing
 import TestSupport
@@ -62,6 +63,24 @@ struct MemoryPlanTests {
         #expect(plan.weightBytesByType == ref.weights.bytes_by_type)
         #expect(plan.tensorCountByType == ref.weights.tensors_by_type)
         #expect(plan.weightBytes == ref.weights.bytes)
+        // Interleaved copies (AVX-512 only): every matrix of a 32-block type with an interleaved
+        // layout — in both models all of their Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 tensors (2-D, rows a
+        // multiple of 16), per gguf-py's byte counts — and exactly what loading allocates.
+        if KernelDispatch.detected >= .avx512 {
+            let want = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"].reduce(0) { $0 + (ref.weights.bytes_by_type[$1] ?? 0) }
+            #expect(plan.interleavedWeightBytes == want)
+            let model = try TransformerModel(file: file, pool: ThreadPool(threadCount: 1))
+            let w = model.weights
+            var mats: [WeightMatrix] = [w.tokenEmbedding]
+            for l in w.layers { mats += [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] }
+            if w.output.data != w.tokenEmbedding.data { mats.append(w.output) }
+            var allocated = 0
+            for m in mats where m.interleaved != nil { allocated += m.byteCount }
+            #expect(allocated == plan.interleavedWeightBytes)
+        } else {
+            #expect(plan.interleavedWeightBytes == 0)
+        }
+        #expect(plan.totalBytes == plan.weightBytes + plan.interleavedWeightBytes + plan.kvBytes + plan.scratchBytes)
     }
 
     /// (The fixture's llama.cpp caches are F32, so the plans here are made for F32.)
@@ -146,11 +165,12 @@ struct MemoryPlanTests {
         #expect(plan.blocksPerSequence == 250)
         #expect(plan.kvBytesPerSequence == 250 * 16 * 46080)
         #expect(plan.kvBytes == 3 * plan.kvBytesPerSequence)
-        #expect(plan.totalBytes == plan.weightBytes + plan.kvBytes + plan.scratchBytes)
+        #expect(plan.totalBytes == plan.weightBytes + plan.interleavedWeightBytes + plan.kvBytes + plan.scratchBytes)
         #expect(plan.budgetBytes == 1_073_741_824 && plan.budgetSource == "--memory")
-        let expected = (1_073_741_824 - plan.weightBytes - plan.scratchBytes) / (250 * 16 * 46080)
+        let expected = (1_073_741_824 - plan.weightBytes - plan.interleavedWeightBytes - plan.scratchBytes) / (250 * 16 * 46080)
         #expect(plan.fullContextSequencesThatFit == expected)
-        #expect(expected == 5)
+        // 96.6 MB of weights, and on AVX-512 CPUs as much again in interleaved copies.
+        #expect(expected == (KernelDispatch.detected >= .avx512 ? 4 : 5))
         // Rounding up to blocks: 4001 tokens take 251 blocks.
         let odd = MemoryPlan.make(file: file, config: config, context: 4001, concurrency: 1, blockSize: 16,
                                   maxBatchedTokens: 512, budgetBytes: budget, kvCacheDType: .f32)
@@ -181,8 +201,9 @@ struct MemoryPlanTests {
         #expect(f16.kvBytesPerTokenByDType == f32.kvBytesPerTokenByDType)
         #expect(f16.kvBytesPerTokenByDType["F16"] == 23040 && f16.kvBytesPerTokenByDType["F32"] == 46080)
         #expect(f16.kvBytesPerSequence == 250 * 16 * 23040 && f16.kvBytes == 3 * f16.kvBytesPerSequence)
-        #expect(f16.totalBytes == f16.weightBytes + f16.kvBytes + f16.scratchBytes)
-        #expect(f16.fullContextSequencesThatFit == (budget - f16.weightBytes - f16.scratchBytes) / (250 * 16 * 23040))
+        #expect(f16.totalBytes == f16.weightBytes + f16.interleavedWeightBytes + f16.kvBytes + f16.scratchBytes)
+        #expect(f16.fullContextSequencesThatFit
+                == (budget - f16.weightBytes - f16.interleavedWeightBytes - f16.scratchBytes) / (250 * 16 * 23040))
         #expect(KVCacheStorage.bytesPerToken(config, dtype: .f16) == 23040)
         let storage = KVCacheStorage(config: config, numBlocks: f16.blocksPerSequence, blockSize: 16, dtype: .f16)
         #expect(storage.byteCount == f16.kvBytesPerSequence)

@@ -37,7 +37,7 @@ public final class LLMEngine {
             numBlocks = n
         } else {
             // Sized as `pagewise plan` computes it; never more than every sequence at full length needs.
-            let weightBytes = file.tensors.reduce(0) { $0 + $1.byteCount }
+            let weightBytes = file.tensors.reduce(0) { $0 + $1.byteCount } + MemoryPlan.interleavedWeightBytes(file: file)
             let scratch = MemoryPlan.scratchBytes(config: c, tokens: config.maxNumBatchedTokens,
                                                   logitRows: min(config.maxNumSeqs, config.maxNumBatchedTokens))
             let planned = try MemoryPlan.kvPoolBlocks(config: c, blockSize: config.blockSize, context: maxLen,
