@@ -9,9 +9,11 @@ llama-server runs with `-np N` parallel slots and continuous batching, queried o
 Build llama-server from the llama.cpp source inside the llama-cpp-python sdist (see scripts/README.md):
   pip download --no-binary :all: --no-deps llama-cpp-python==0.3.36 ; tar xzf ... ;
   cmake -B build -DGGML_NATIVE=ON -DLLAMA_CURL=OFF && cmake --build build --target llama-server
+Each round also runs one request alone on both (Pagewise `--concurrency 1`, one request to the same
+llama-server), so the scaling of each engine (aggregate at N ÷ single stream) comes from the same run.
 Usage:
   python scripts/bench_serving_vs_llamacpp.py --llama-server PATH [--model smollm2-135m-instruct]
-      [--concurrency 16] [--prompt 64] [--gen 64] [--threads 2] [--rounds 3]
+      [--concurrency 16] [--prompt 64] [--gen 64] [--threads 2] [--rounds 3] [--no-single]
 """
 import argparse, json, os, random, statistics, subprocess, sys, threading, time, urllib.request
 
@@ -96,28 +98,42 @@ def main():
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-single", action="store_true", help="skip the single-request runs")
     a = ap.parse_args()
     binary = pagewise_bin()
     path = os.path.join(CACHE, "models", a.model + ".gguf")
     rng = random.Random(99)
     server = LlamaServer(a.llama_server, path, a.concurrency, a.prompt, a.gen, a.threads)
-    ours, theirs = [], []
+    ours, theirs, ours1, theirs1 = [], [], [], []
     try:
         for r in range(a.rounds):
             prompts = [[rng.randrange(1000, 40000) for _ in range(a.prompt)] for _ in range(a.concurrency)]
             o = run_pagewise(binary, a.model, a.concurrency, a.prompt, a.gen, a.threads, [])
             t = server.bench(prompts, a.gen)
             ours.append(o); theirs.append(t)
-            print(f"round {r+1}: pagewise {o['output_tps']:.1f} tok/s (TTFT p99 {o['ttft_p99_ms']:.0f} ms) | "
-                  f"llama-server {t['output_tps']:.1f} tok/s (TTFT p99 {t['ttft_p99_ms']:.0f} ms, {t['tokens']} tokens)", file=sys.stderr)
+            line = (f"round {r+1}: pagewise {o['output_tps']:.1f} tok/s (TTFT p99 {o['ttft_p99_ms']:.0f} ms) | "
+                    f"llama-server {t['output_tps']:.1f} tok/s (TTFT p99 {t['ttft_p99_ms']:.0f} ms, {t['tokens']} tokens)")
+            if not a.no_single:
+                o1 = run_pagewise(binary, a.model, 1, a.prompt, a.gen, a.threads, [])
+                t1 = server.bench(prompts[:1], a.gen)
+                ours1.append(o1); theirs1.append(t1)
+                line += f" | alone: pagewise {o1['output_tps']:.1f}, llama-server {t1['output_tps']:.1f} tok/s"
+            print(line, file=sys.stderr)
     finally:
         server.stop()
     pw = statistics.median(x["output_tps"] for x in ours)
     lc = statistics.median(x["output_tps"] for x in theirs)
-    print(json.dumps({"model": a.model, "concurrency": a.concurrency, "prompt": a.prompt, "gen": a.gen, "threads": a.threads,
-                      "pagewise_output_tps": round(pw, 1), "llama_server_output_tps": round(lc, 1), "ratio": round(pw / lc, 2),
-                      "pagewise_ttft_p99_ms": round(statistics.median(x["ttft_p99_ms"] for x in ours)),
-                      "llama_server_ttft_p99_ms": round(statistics.median(x["ttft_p99_ms"] for x in theirs))}))
+    result = {"model": a.model, "concurrency": a.concurrency, "prompt": a.prompt, "gen": a.gen, "threads": a.threads,
+              "pagewise_output_tps": round(pw, 1), "llama_server_output_tps": round(lc, 1), "ratio": round(pw / lc, 2),
+              "pagewise_ttft_p99_ms": round(statistics.median(x["ttft_p99_ms"] for x in ours)),
+              "llama_server_ttft_p99_ms": round(statistics.median(x["ttft_p99_ms"] for x in theirs))}
+    if ours1:
+        pw1 = statistics.median(x["output_tps"] for x in ours1)
+        lc1 = statistics.median(x["output_tps"] for x in theirs1)
+        result.update({"pagewise_single_tps": round(pw1, 1), "llama_server_single_tps": round(lc1, 1),
+                       "pagewise_scaling": round(pw / pw1, 2), "llama_server_scaling": round(lc / lc1, 2),
+                       "pagewise_scaling_per_round": [round(x["output_tps"] / y["output_tps"], 2) for x, y in zip(ours, ours1)]})
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
