@@ -193,6 +193,9 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
    accumulators of a tile (tile heads x up to 8 vectors of 16 dims) stay in registers over the
    chunk. F16 changes only the loads: the arithmetic is the float cache's on the widened values. */
 #define CK_ATT_GCHUNK 64
+#ifndef CK_ATT_PREFETCH
+#define CK_ATT_PREFETCH 1
+#endif
 
 /* 16 cache values from element i of a float (F16 == 0) or F16 (F16 == 1) cache, as floats */
 CK_AI T512A __m512 ldrow512(const void *c, size_t i, const int F16) {
@@ -297,42 +300,75 @@ CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCa
     }
 }
 
-CK_AI T512A void group_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
-                              int blockSize, int ws, int cl, size_t posStride, size_t kvOff,
-                              float scale, float *out, int G, const int HD, const int F16) {
+/* cache element offsets of the K/V rows of positions [p, p + n) of kv head kvOff / HD, page by page */
+CK_AI void chunk_rows(const int32_t *bt, int blockSize, int p, int n, size_t posStride, size_t kvOff, size_t *off) {
+    for (int j = 0; j < n;) {
+        const int pp = p + j, o = pp % blockSize;
+        int r = blockSize - o;
+        if (r > n - j) r = n - j;
+        const size_t b = ((size_t)bt[pp / blockSize] * blockSize + o) * posStride + kvOff;
+        for (int i = 0; i < r; i++) off[j + i] = b + (size_t)i * posStride;
+        j += r;
+    }
+}
+
+/* Query heads [h0, h1) (at most 16; q and out point at head h0), grouped by kv head (h / group):
+   per chunk, every kv head's tiles in turn, so a chunk's K/V rows (all kv heads of a position are
+   adjacent) are read from memory once, front to back; the next chunk's rows are prefetched. */
+CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
+                              int blockSize, int ws, int cl, size_t posStride, int h0, int h1, int group,
+                              float scale, float *out, const int HD, const int F16) {
     enum { GMAX = 16 };
-    const int nv = HD / 16;
+    const int nv = HD / 16, H = h1 - h0;
+    const size_t es = F16 ? 2 : 4;
     float accbuf[GMAX * 256] __attribute__((aligned(64)));
     float mh[GMAX], lh[GMAX];
-    size_t off[CK_ATT_GCHUNK];
-    for (int g = 0; g < G; g++) {
+    size_t offs[2][CK_ATT_GCHUNK];
+    size_t *off = offs[0], *offn = offs[1];
+    for (int g = 0; g < H; g++) {
         mh[g] = -INFINITY;
         lh[g] = 0.0f;
         for (int i = 0; i < nv; i++) _mm512_store_ps(accbuf + g * HD + 16 * i, _mm512_setzero_ps());
     }
+    /* bytes [pf0, pf1) of a position's row hold the kv heads of [h0, h1) */
+    const size_t pf0 = (size_t)(h0 / group) * HD * es, pf1 = (size_t)((h1 - 1) / group + 1) * HD * es;
+    int n = cl - ws < CK_ATT_GCHUNK ? cl - ws : CK_ATT_GCHUNK;
+    if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, off);
     for (int p = ws; p < cl;) {
-        const int n = cl - p < CK_ATT_GCHUNK ? cl - p : CK_ATT_GCHUNK;
-        for (int j = 0; j < n;) {
-            const int pp = p + j, o = pp % blockSize;
-            int r = blockSize - o;
-            if (r > n - j) r = n - j;
-            const size_t b = ((size_t)bt[pp / blockSize] * blockSize + o) * posStride + kvOff;
-            for (int i = 0; i < r; i++) off[j + i] = b + (size_t)i * posStride;
-            j += r;
+        const int pn = p + n, nn = cl - pn < CK_ATT_GCHUNK ? cl - pn : CK_ATT_GCHUNK;
+        if (nn > 0) {
+            chunk_rows(bt, blockSize, pn, nn, posStride, 0, offn);
+#if CK_ATT_PREFETCH
+            for (int j = 0; j < nn; j++)
+                for (size_t b = pf0; b < pf1; b += 64) {
+                    _mm_prefetch((const char *)kCache + offn[j] * es + b, _MM_HINT_T0);
+                    _mm_prefetch((const char *)vCache + offn[j] * es + b, _MM_HINT_T0);
+                }
+#endif
         }
-        for (int g = 0; g < G;) {
-            const float *qg = q + (size_t)g * HD;
-            float *ag = accbuf + g * HD;
-            switch (G - g) {
-            case 1: tile_avx512(qg, kCache, vCache, off, n, scale, ag, mh + g, lh + g, 1, HD, F16); g += 1; break;
-            case 2: tile_avx512(qg, kCache, vCache, off, n, scale, ag, mh + g, lh + g, 2, HD, F16); g += 2; break;
-            case 3: tile_avx512(qg, kCache, vCache, off, n, scale, ag, mh + g, lh + g, 3, HD, F16); g += 3; break;
-            default: tile_avx512(qg, kCache, vCache, off, n, scale, ag, mh + g, lh + g, 4, HD, F16); g += 4; break;
+        for (int h = h0; h < h1;) {
+            const int kvh = h / group;
+            int he = (kvh + 1) * group;
+            if (he > h1) he = h1;
+            const size_t ko = (size_t)kvh * HD * es;
+            const void *kc = (const char *)kCache + ko, *vc = (const char *)vCache + ko;
+            const float *qg = q + (size_t)(h - h0) * HD;
+            float *ag = accbuf + (h - h0) * HD;
+            float *mg = mh + (h - h0), *lg = lh + (h - h0);
+            switch (he - h) {
+            case 1: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 1, HD, F16); h += 1; break;
+            case 2: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 2, HD, F16); h += 2; break;
+            case 3: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 3, HD, F16); h += 3; break;
+            default: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 4, HD, F16); h += 4; break;
             }
         }
         p += n;
+        n = nn;
+        size_t *t = off;
+        off = offn;
+        offn = t;
     }
-    for (int g = 0; g < G; g++) {
+    for (int g = 0; g < H; g++) {
         __m512 inv = _mm512_set1_ps(lh[g] > 0.0f ? 1.0f / lh[g] : 0.0f);
         for (int i = 0; i < nv; i++)
             _mm512_storeu_ps(out + (size_t)g * HD + 16 * i, _mm512_mul_ps(_mm512_load_ps(accbuf + g * HD + 16 * i), inv));
@@ -341,7 +377,9 @@ CK_AI T512A void group_avx512(const float *q, const void *kCache, const void *vC
 
 #define GROUPFN(HD, F16, NAME) \
     static T512A void NAME(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
-                           size_t ps, size_t ko, float sc, float *o, int G) { group_avx512(q, kc, vc, bt, bs, ws, cl, ps, ko, sc, o, G, HD, F16); }
+                           size_t ps, int h0, int h1, int group, float sc, float *o) { \
+        heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, HD, F16); \
+    }
 GROUPFN(64, 0, group512_64)
 GROUPFN(128, 0, group512_128)
 GROUPFN(256, 0, group512_256)
@@ -381,19 +419,15 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
 #if defined(__x86_64__)
     if (isa >= CK_ISA_AVX512) {
         typedef void (*group_fn)(const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
-                                 size_t, float, float *, int);
+                                 int, int, int, float, float *);
         group_fn gf = F16 ? (headDim == 64 ? group512_64_f16 : headDim == 128 ? group512_128_f16 : headDim == 256 ? group512_256_f16 : NULL)
                           : (headDim == 64 ? group512_64 : headDim == 128 ? group512_128 : headDim == 256 ? group512_256 : NULL);
         if (gf) {
-            /* heads sharing a kv head run together, at most 16 at a time */
-            for (int h = h0; h < h1;) {
-                int kvh = h / group;
-                int he = (kvh + 1) * group;
-                if (he > h1) he = h1;
-                if (he - h > 16) he = h + 16;
+            /* at most 16 heads at a time */
+            for (int h = h0; h < h1; h += 16) {
+                int he = h + 16 < h1 ? h + 16 : h1;
                 gf(q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, windowStart, contextLen, posStride,
-                   (size_t)kvh * headDim, scale, out + (size_t)h * headDim, he - h);
-                h = he;
+                   h, he, group, scale, out + (size_t)h * headDim);
             }
             return;
         }
