@@ -176,102 +176,199 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
     }
 }
 
-/* All query heads [0, G) that share one kv head, HD known at compile time (multiple of 16).
-   Positions are visited in chunks of up to 16 (within one physical block); each chunk's
-   K/V rows stay in L1 while every head of the group uses them. F16: the cache holds IEEE binary16
-   bits; each chunk's K/V rows are widened once into local buffers, which the float arithmetic then
-   reads exactly as it reads a float cache (same operations, same order, same bits). */
-CK_AI T512A void group_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
-                              int blockSize, int ws, int cl, size_t posStride, size_t kvOff,
-                              float scale, float *out, int G, const int HD, const int F16) {
-    enum { NV = 16, GMAX = 16 };
+/* Grouped kernel: all query heads [0, G) that share one kv head, HD known at compile time (multiple
+   of 16). Canonical order, per head (it does not depend on G, on which heads share a call, or on the
+   page size):
+    * positions [ws, cl) are taken in chunks of CK_ATT_GCHUNK (64) from ws, a chunk's rows found
+      page by page through the block table;
+    * score of position j: 16-lane partial s = q[0:16]*k[0:16], then s = fma(q[16i:], k[16i:], s)
+      for i = 1 .. HD/16-1; 16 positions' partials are reduced together by a transposing tree
+      (pairs of lanes, then of lane pairs, then of 128-bit quarters, then of halves), times scale;
+    * per chunk: mn = max(m, chunk max); if mn > m: c = exp(m - mn) (exp512a), acc *= c, l *= c;
+      e_j = exp512a(s_j - mn); l += tree sum of (e[0:16] + e[16:32] + e[32:48] + e[48:64]);
+      then acc = fma(e_j, v_j, acc) in position order;
+    * out = acc * (1 / l).
+   The heads are taken in tiles of up to 4: each K and V row of a chunk is loaded (and, F16 == 1,
+   widened from IEEE binary16 bits) once per tile and used by every head of the tile; the P.V
+   accumulators of a tile (tile heads x up to 8 vectors of 16 dims) stay in registers over the
+   chunk. F16 changes only the loads: the arithmetic is the float cache's on the widened values. */
+#define CK_ATT_GCHUNK 64
+#ifndef CK_ATT_PREFETCH
+#define CK_ATT_PREFETCH 1
+#endif
+
+/* 16 cache values from element i of a float (F16 == 0) or F16 (F16 == 1) cache, as floats */
+CK_AI T512A __m512 ldrow512(const void *c, size_t i, const int F16) {
+    return F16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)c + i)))
+               : _mm512_loadu_ps((const float *)c + i);
+}
+
+/* 16 partial dot products part[0..16) (16 floats each) -> one vector, lane j = sum of part[j] */
+CK_AI T512A __m512 transpose_sum16(const float *part) {
+    __m512 u[8], w4[4], z[2];
+    for (int j = 0; j < 8; j++) {
+        __m512 a = _mm512_load_ps(part + 32 * j), b = _mm512_load_ps(part + 32 * j + 16);
+        u[j] = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    }
+    for (int j = 0; j < 4; j++) {
+        __m512d a = _mm512_castps_pd(u[2 * j]), b = _mm512_castps_pd(u[2 * j + 1]);
+        w4[j] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+    for (int j = 0; j < 2; j++)
+        z[j] = _mm512_add_ps(_mm512_shuffle_f32x4(w4[2 * j], w4[2 * j + 1], 0x44), _mm512_shuffle_f32x4(w4[2 * j], w4[2 * j + 1], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(z[0], z[1], 0x88), _mm512_shuffle_f32x4(z[0], z[1], 0xDD));
+}
+
+/* One tile of TG (1..4) heads over one chunk of n (1..64) positions whose rows start at off[j]:
+   scores, the online-softmax step (state mh/lh, accumulators acc, TG * HD floats), P.V. */
+CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCache, const size_t *off, int n,
+                             float scale, float *acc, float *mh, float *lh, const int TG, const int HD, const int F16) {
+    enum { TMAX = 4 };
     const int nv = HD / 16;
+    float part[TMAX * 16 * 16] __attribute__((aligned(64)));
+    float sc[TMAX * CK_ATT_GCHUNK] __attribute__((aligned(64)));
+    const __m512 scv = _mm512_set1_ps(scale);
+    const int nsv = (n + 15) / 16;
+
+    /* scores: each K row once for the tile's heads */
+    for (int s = 0; s < nsv; s++) {
+        const int m = n - 16 * s < 16 ? n - 16 * s : 16;
+        for (int j = 0; j < m; j++) {
+            const size_t k = off[16 * s + j];
+            __m512 a[TMAX];
+            __m512 kv = ldrow512(kCache, k, F16);
+            for (int t = 0; t < TG; t++) a[t] = _mm512_mul_ps(_mm512_loadu_ps(q + t * HD), kv);
+            for (int i = 1; i < nv; i++) {
+                kv = ldrow512(kCache, k + 16 * i, F16);
+                for (int t = 0; t < TG; t++) a[t] = _mm512_fmadd_ps(_mm512_loadu_ps(q + t * HD + 16 * i), kv, a[t]);
+            }
+            for (int t = 0; t < TG; t++) _mm512_store_ps(part + (t * 16 + j) * 16, a[t]);
+        }
+        for (int j = m; j < 16; j++)
+            for (int t = 0; t < TG; t++) _mm512_store_ps(part + (t * 16 + j) * 16, _mm512_setzero_ps());
+        for (int t = 0; t < TG; t++)
+            _mm512_store_ps(sc + t * CK_ATT_GCHUNK + 16 * s, _mm512_mul_ps(transpose_sum16(part + t * 256), scv));
+    }
+
+    /* online softmax step per head; sc becomes the weights e */
+    float cf[TMAX];
+    for (int t = 0; t < TG; t++) {
+        float *st = sc + t * CK_ATT_GCHUNK;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        for (int s = 0; s < nsv; s++) {
+            const int m = n - 16 * s < 16 ? n - 16 * s : 16;
+            mx = _mm512_mask_max_ps(mx, (__mmask16)((1u << m) - 1), mx, _mm512_load_ps(st + 16 * s));
+        }
+        const float mc = _mm512_reduce_max_ps(mx);
+        float c = 1.0f;
+        if (mc > mh[t]) {
+            c = _mm512_cvtss_f32(exp512a(_mm512_set1_ps(mh[t] - mc)));
+            mh[t] = mc;
+        }
+        const __m512 mv = _mm512_set1_ps(mh[t]);
+        __m512 es = _mm512_setzero_ps();
+        for (int s = 0; s < nsv; s++) {
+            const int m = n - 16 * s < 16 ? n - 16 * s : 16;
+            __m512 e = _mm512_maskz_mov_ps((__mmask16)((1u << m) - 1), exp512a(_mm512_sub_ps(_mm512_load_ps(st + 16 * s), mv)));
+            _mm512_store_ps(st + 16 * s, e);
+            es = s == 0 ? e : _mm512_add_ps(es, e);
+        }
+        lh[t] = lh[t] * c + _mm512_reduce_add_ps(es);
+        cf[t] = c;
+    }
+
+    /* P.V: each V row once per 16 * DT dims for the tile's heads; accumulators in registers */
+    enum { DMAX = 8 };
+    const int DT = TG <= 2 ? (nv < 8 ? nv : 8) : 4;
+    for (int d0 = 0; d0 < nv; d0 += DT) {
+        __m512 av[TMAX][DMAX];
+        for (int t = 0; t < TG; t++) {
+            const __m512 cv = _mm512_set1_ps(cf[t]);
+            for (int i = 0; i < DT; i++) av[t][i] = _mm512_mul_ps(_mm512_load_ps(acc + t * HD + 16 * (d0 + i)), cv);
+        }
+        for (int j = 0; j < n; j++) {
+            const size_t v = off[j] + 16 * (size_t)d0;
+            __m512 eb[TMAX];
+            for (int t = 0; t < TG; t++) eb[t] = _mm512_set1_ps(sc[t * CK_ATT_GCHUNK + j]);
+            for (int i = 0; i < DT; i++) {
+                __m512 vv = ldrow512(vCache, v + 16 * i, F16);
+                for (int t = 0; t < TG; t++) av[t][i] = _mm512_fmadd_ps(eb[t], vv, av[t][i]);
+            }
+        }
+        for (int t = 0; t < TG; t++)
+            for (int i = 0; i < DT; i++) _mm512_store_ps(acc + t * HD + 16 * (d0 + i), av[t][i]);
+    }
+}
+
+/* cache element offsets of the K/V rows of positions [p, p + n) of kv head kvOff / HD, page by page */
+CK_AI void chunk_rows(const int32_t *bt, int blockSize, int p, int n, size_t posStride, size_t kvOff, size_t *off) {
+    for (int j = 0; j < n;) {
+        const int pp = p + j, o = pp % blockSize;
+        int r = blockSize - o;
+        if (r > n - j) r = n - j;
+        const size_t b = ((size_t)bt[pp / blockSize] * blockSize + o) * posStride + kvOff;
+        for (int i = 0; i < r; i++) off[j + i] = b + (size_t)i * posStride;
+        j += r;
+    }
+}
+
+/* Query heads [h0, h1) (at most 16; q and out point at head h0), grouped by kv head (h / group):
+   per chunk, every kv head's tiles in turn, so a chunk's K/V rows (all kv heads of a position are
+   adjacent) are read from memory once, front to back; the next chunk's rows are prefetched. */
+CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
+                              int blockSize, int ws, int cl, size_t posStride, int h0, int h1, int group,
+                              float scale, float *out, const int HD, const int F16) {
+    enum { GMAX = 16 };
+    const int nv = HD / 16, H = h1 - h0;
+    const size_t es = F16 ? 2 : 4;
     float accbuf[GMAX * 256] __attribute__((aligned(64)));
-    float kw[16 * 256] __attribute__((aligned(64)));
-    float vw[16 * 256] __attribute__((aligned(64)));
     float mh[GMAX], lh[GMAX];
-    for (int g = 0; g < G; g++) {
+    size_t offs[2][CK_ATT_GCHUNK];
+    size_t *off = offs[0], *offn = offs[1];
+    for (int g = 0; g < H; g++) {
         mh[g] = -INFINITY;
         lh[g] = 0.0f;
         for (int i = 0; i < nv; i++) _mm512_store_ps(accbuf + g * HD + 16 * i, _mm512_setzero_ps());
     }
-    const __m512 scv = _mm512_set1_ps(scale);
-    float ev[16];
-    int p = ws;
-    while (p < cl) {
-        int off = p % blockSize;
-        int n = blockSize - off;
-        if (n > cl - p) n = cl - p;
-        if (n > 16) n = 16;
-        size_t base = ((size_t)bt[p / blockSize] * blockSize + off) * posStride + kvOff;
-        const __mmask16 live = (__mmask16)((1u << n) - 1);
-        const float *kb, *vb;
-        size_t rs;
-        if (F16) {
-            const uint16_t *kh = (const uint16_t *)kCache + base, *vh = (const uint16_t *)vCache + base;
-            for (int j = 0; j < n; j++)
-                for (int i = 0; i < nv; i++) {
-                    _mm512_store_ps(kw + j * HD + 16 * i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kh + j * posStride + 16 * i))));
-                    _mm512_store_ps(vw + j * HD + 16 * i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vh + j * posStride + 16 * i))));
+    /* bytes [pf0, pf1) of a position's row hold the kv heads of [h0, h1) */
+    const size_t pf0 = (size_t)(h0 / group) * HD * es, pf1 = (size_t)((h1 - 1) / group + 1) * HD * es;
+    int n = cl - ws < CK_ATT_GCHUNK ? cl - ws : CK_ATT_GCHUNK;
+    if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, off);
+    for (int p = ws; p < cl;) {
+        const int pn = p + n, nn = cl - pn < CK_ATT_GCHUNK ? cl - pn : CK_ATT_GCHUNK;
+        if (nn > 0) {
+            chunk_rows(bt, blockSize, pn, nn, posStride, 0, offn);
+#if CK_ATT_PREFETCH
+            for (int j = 0; j < nn; j++)
+                for (size_t b = pf0; b < pf1; b += 64) {
+                    _mm_prefetch((const char *)kCache + offn[j] * es + b, _MM_HINT_T0);
+                    _mm_prefetch((const char *)vCache + offn[j] * es + b, _MM_HINT_T0);
                 }
-            kb = kw;
-            vb = vw;
-            rs = HD;
-        } else {
-            kb = (const float *)kCache + base;
-            vb = (const float *)vCache + base;
-            rs = posStride;
+#endif
         }
-        for (int g = 0; g < G; g++) {
-            const float *qh = q + (size_t)g * HD;
-            /* 16 partial dot products (unused slots zero), then a transposing reduction
-               leaves score j in lane j. */
-            __m512 part[16];
-            for (int j = 0; j < 16; j++) {
-                if (j < n) {
-                    const float *k = kb + j * rs;
-                    __m512 s0 = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_loadu_ps(k));
-                    for (int i = 1; i < nv; i++) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i), _mm512_loadu_ps(k + 16 * i), s0);
-                    part[j] = s0;
-                } else {
-                    part[j] = _mm512_setzero_ps();
-                }
+        for (int h = h0; h < h1;) {
+            const int kvh = h / group;
+            int he = (kvh + 1) * group;
+            if (he > h1) he = h1;
+            const size_t ko = (size_t)kvh * HD * es;
+            const void *kc = (const char *)kCache + ko, *vc = (const char *)vCache + ko;
+            const float *qg = q + (size_t)(h - h0) * HD;
+            float *ag = accbuf + (h - h0) * HD;
+            float *mg = mh + (h - h0), *lg = lh + (h - h0);
+            switch (he - h) {
+            case 1: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 1, HD, F16); h += 1; break;
+            case 2: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 2, HD, F16); h += 2; break;
+            case 3: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 3, HD, F16); h += 3; break;
+            default: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 4, HD, F16); h += 4; break;
             }
-            __m512 u[8], w4[4], z[2];
-            for (int j = 0; j < 8; j++)
-                u[j] = _mm512_add_ps(_mm512_unpacklo_ps(part[2 * j], part[2 * j + 1]), _mm512_unpackhi_ps(part[2 * j], part[2 * j + 1]));
-            for (int j = 0; j < 4; j++) {
-                __m512d a = _mm512_castps_pd(u[2 * j]), b = _mm512_castps_pd(u[2 * j + 1]);
-                w4[j] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
-            }
-            for (int j = 0; j < 2; j++)
-                z[j] = _mm512_add_ps(_mm512_shuffle_f32x4(w4[2 * j], w4[2 * j + 1], 0x44), _mm512_shuffle_f32x4(w4[2 * j], w4[2 * j + 1], 0xEE));
-            __m512 sv = _mm512_add_ps(_mm512_shuffle_f32x4(z[0], z[1], 0x88), _mm512_shuffle_f32x4(z[0], z[1], 0xDD));
-            sv = _mm512_mul_ps(sv, scv);
-            float *accg = accbuf + g * HD;
-            __m512 acc[NV];
-            for (int i = 0; i < nv; i++) acc[i] = _mm512_load_ps(accg + 16 * i);
-            float mc = _mm512_mask_reduce_max_ps(live, sv);
-            if (mc > mh[g]) {
-                float c = expf(mh[g] - mc);
-                lh[g] *= c;
-                __m512 cv = _mm512_set1_ps(c);
-                for (int i = 0; i < nv; i++) acc[i] = _mm512_mul_ps(acc[i], cv);
-                mh[g] = mc;
-            }
-            __m512 e = _mm512_maskz_mov_ps(live, exp512a(_mm512_sub_ps(sv, _mm512_set1_ps(mh[g]))));
-            lh[g] += _mm512_reduce_add_ps(e);
-            _mm512_storeu_ps(ev, e);
-            for (int j = 0; j < n; j++) {
-                const float *v = vb + j * rs;
-                __m512 eb = _mm512_set1_ps(ev[j]);
-                for (int i = 0; i < nv; i++) acc[i] = _mm512_fmadd_ps(eb, _mm512_loadu_ps(v + 16 * i), acc[i]);
-            }
-            for (int i = 0; i < nv; i++) _mm512_store_ps(accg + 16 * i, acc[i]);
         }
         p += n;
+        n = nn;
+        size_t *t = off;
+        off = offn;
+        offn = t;
     }
-    for (int g = 0; g < G; g++) {
+    for (int g = 0; g < H; g++) {
         __m512 inv = _mm512_set1_ps(lh[g] > 0.0f ? 1.0f / lh[g] : 0.0f);
         for (int i = 0; i < nv; i++)
             _mm512_storeu_ps(out + (size_t)g * HD + 16 * i, _mm512_mul_ps(_mm512_load_ps(accbuf + g * HD + 16 * i), inv));
@@ -280,7 +377,9 @@ CK_AI T512A void group_avx512(const float *q, const void *kCache, const void *vC
 
 #define GROUPFN(HD, F16, NAME) \
     static T512A void NAME(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
-                           size_t ps, size_t ko, float sc, float *o, int G) { group_avx512(q, kc, vc, bt, bs, ws, cl, ps, ko, sc, o, G, HD, F16); }
+                           size_t ps, int h0, int h1, int group, float sc, float *o) { \
+        heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, HD, F16); \
+    }
 GROUPFN(64, 0, group512_64)
 GROUPFN(128, 0, group512_128)
 GROUPFN(256, 0, group512_256)
@@ -320,19 +419,15 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
 #if defined(__x86_64__)
     if (isa >= CK_ISA_AVX512) {
         typedef void (*group_fn)(const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
-                                 size_t, float, float *, int);
+                                 int, int, int, float, float *);
         group_fn gf = F16 ? (headDim == 64 ? group512_64_f16 : headDim == 128 ? group512_128_f16 : headDim == 256 ? group512_256_f16 : NULL)
                           : (headDim == 64 ? group512_64 : headDim == 128 ? group512_128 : headDim == 256 ? group512_256 : NULL);
         if (gf) {
-            /* heads sharing a kv head run together, at most 16 at a time */
-            for (int h = h0; h < h1;) {
-                int kvh = h / group;
-                int he = (kvh + 1) * group;
-                if (he > h1) he = h1;
-                if (he - h > 16) he = h + 16;
+            /* at most 16 heads at a time */
+            for (int h = h0; h < h1; h += 16) {
+                int he = h + 16 < h1 ? h + 16 : h1;
                 gf(q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, windowStart, contextLen, posStride,
-                   (size_t)kvh * headDim, scale, out + (size_t)h * headDim, he - h);
-                h = he;
+                   h, he, group, scale, out + (size_t)h * headDim);
             }
             return;
         }
