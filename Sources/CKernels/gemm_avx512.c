@@ -657,69 +657,41 @@ static T512 void gemm32_packed(grp_fn const *gt, unpack_fn up, split_fn sp, tile
    canonical lane b % 16, kept per token as a vector over the 16 rows (A[token][lane]), and the
    canonical tree over lanes is done with whole vectors at the end: every (row, token) result is
    bitwise the portable one. */
-AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy,
-                     int r, float *A) {
+/* Block b of a 16-row group: 8 u8 weight vectors (Q5 fifth bits merged), scales and mins. */
+AI512 void x16_load(int type, const uint8_t *p, __m512i *w, __m512 *dw, __m512 *mw) {
     const int hm = type == CK_Q4_1 || type == CK_Q5_1, q8 = type == CK_Q8_0;
     const int q5 = type == CK_Q5_0 || type == CK_Q5_1;
-    const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (q8 ? 128 : 0));
-    const size_t rec = 16 * (size_t)ck_bbytes(type);
     const int hb = hm ? 64 : 32;
     const int sc = hb + (q5 ? 64 : 0);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m512 zf = _mm512_setzero_ps();
-    /* lanes no block reaches stay +0 (blocks 0..15 start theirs from +0 below) */
-    for (int j = 0; j < nt; j++)
-        for (int k = nb; k < 16; k++) _mm512_store_ps(A + 272 * (size_t)j + 16 * k, zf);
-    for (int b = 0; b < nb; b++) {
-        const uint8_t *p = g + (size_t)b * rec;
-        for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 4 * rec + o), _MM_HINT_T0);
-        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
-        const __m512 mw = hm ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : zf;
-        __m512i w[8];
-        if (q8) {
-            for (int c = 0; c < 8; c++) w[c] = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
-        } else {
-            for (int c = 0; c < 4; c++) {
-                const __m512i v = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
-                w[c] = _mm512_and_si512(v, m4);
-                w[4 + c] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-            }
-            if (q5) {
-                /* chunk k's fifth bits sit at bit k of every byte (ck_interleave) */
-                const __m512i hv = _mm512_loadu_si512((const void *)(p + hb));
-                const __m512i b4 = _mm512_set1_epi8(0x10);
-                w[0] = _mm512_or_si512(w[0], _mm512_and_si512(_mm512_slli_epi32(hv, 4), b4));
-                w[1] = _mm512_or_si512(w[1], _mm512_and_si512(_mm512_slli_epi32(hv, 3), b4));
-                w[2] = _mm512_or_si512(w[2], _mm512_and_si512(_mm512_slli_epi32(hv, 2), b4));
-                w[3] = _mm512_or_si512(w[3], _mm512_and_si512(_mm512_slli_epi32(hv, 1), b4));
-                w[4] = _mm512_or_si512(w[4], _mm512_and_si512(hv, b4));
-                w[5] = _mm512_or_si512(w[5], _mm512_and_si512(_mm512_srli_epi32(hv, 1), b4));
-                w[6] = _mm512_or_si512(w[6], _mm512_and_si512(_mm512_srli_epi32(hv, 2), b4));
-                w[7] = _mm512_or_si512(w[7], _mm512_and_si512(_mm512_srli_epi32(hv, 3), b4));
-            }
-        }
-        float *Ab = A + 16 * (b & 15);
-        for (int j = 0; j < nt; j++) {
-            const size_t t = (size_t)(t0 + j);
-            const uint8_t *ap = (const uint8_t *)(a->q + t * a->qStride + 32 * (size_t)b);
-            __m512i x0 = off ? _mm512_set1_epi32(-off * a->asum[t * a->dStride + (size_t)b]) : _mm512_setzero_si512();
-            __m512i x1 = _mm512_setzero_si512();
-            x0 = _mm512_dpbusd_epi32(x0, w[0], _mm512_set1_epi32((int)ck_rd32(ap)));
-            x1 = _mm512_dpbusd_epi32(x1, w[1], _mm512_set1_epi32((int)ck_rd32(ap + 4)));
-            x0 = _mm512_dpbusd_epi32(x0, w[2], _mm512_set1_epi32((int)ck_rd32(ap + 8)));
-            x1 = _mm512_dpbusd_epi32(x1, w[3], _mm512_set1_epi32((int)ck_rd32(ap + 12)));
-            x0 = _mm512_dpbusd_epi32(x0, w[4], _mm512_set1_epi32((int)ck_rd32(ap + 16)));
-            x1 = _mm512_dpbusd_epi32(x1, w[5], _mm512_set1_epi32((int)ck_rd32(ap + 20)));
-            x0 = _mm512_dpbusd_epi32(x0, w[6], _mm512_set1_epi32((int)ck_rd32(ap + 24)));
-            x1 = _mm512_dpbusd_epi32(x1, w[7], _mm512_set1_epi32((int)ck_rd32(ap + 28)));
-            const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0, x1));
-            const __m512 D = _mm512_mul_ps(dw, _mm512_set1_ps(a->d[t * a->dStride + (size_t)b]));
-            float *Ak = Ab + 272 * (size_t)j;
-            __m512 acc = _mm512_add_ps(b < 16 ? zf : _mm512_load_ps(Ak), _mm512_mul_ps(D, pf));
-            if (hm) acc = _mm512_add_ps(acc, _mm512_mul_ps(mw, _mm512_set1_ps(a->s[t * a->dStride + (size_t)b])));
-            _mm512_store_ps(Ak, acc);
-        }
+    *dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+    *mw = hm ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32))) : _mm512_setzero_ps();
+    if (q8) {
+        for (int c = 0; c < 8; c++) w[c] = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
+        return;
     }
+    for (int c = 0; c < 4; c++) {
+        const __m512i v = _mm512_loadu_si512((const void *)(p + sc + 64 * c));
+        w[c] = _mm512_and_si512(v, m4);
+        w[4 + c] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+    }
+    if (q5) {
+        /* chunk k's fifth bits sit at bit k of every byte (ck_interleave) */
+        const __m512i hv = _mm512_loadu_si512((const void *)(p + hb));
+        const __m512i b4 = _mm512_set1_epi8(0x10);
+        w[0] = _mm512_or_si512(w[0], _mm512_and_si512(_mm512_slli_epi32(hv, 4), b4));
+        w[1] = _mm512_or_si512(w[1], _mm512_and_si512(_mm512_slli_epi32(hv, 3), b4));
+        w[2] = _mm512_or_si512(w[2], _mm512_and_si512(_mm512_slli_epi32(hv, 2), b4));
+        w[3] = _mm512_or_si512(w[3], _mm512_and_si512(_mm512_slli_epi32(hv, 1), b4));
+        w[4] = _mm512_or_si512(w[4], _mm512_and_si512(hv, b4));
+        w[5] = _mm512_or_si512(w[5], _mm512_and_si512(_mm512_srli_epi32(hv, 1), b4));
+        w[6] = _mm512_or_si512(w[6], _mm512_and_si512(_mm512_srli_epi32(hv, 2), b4));
+        w[7] = _mm512_or_si512(w[7], _mm512_and_si512(_mm512_srli_epi32(hv, 3), b4));
+    }
+}
+
+/* The canonical tree over A's 16 lane vectors of each token, stored to 16 consecutive rows. */
+AI512 void x16_store(const float *A, int t0, int nt, float *y, size_t ldy, int r) {
     for (int j = 0; j < nt; j++) {
         const float *Aj = A + 272 * (size_t)j;
         __m512 v[8];
@@ -730,18 +702,74 @@ AI512 void x16_group(int type, const uint8_t *g, int nb, const ck_act *a, int t0
     }
 }
 
-static T512 void x16_q4_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q4_0, g, nb, a, t0, nt, y, ldy, r, A); }
-static T512 void x16_q4_1(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q4_1, g, nb, a, t0, nt, y, ldy, r, A); }
-static T512 void x16_q5_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q5_0, g, nb, a, t0, nt, y, ldy, r, A); }
-static T512 void x16_q5_1(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q5_1, g, nb, a, t0, nt, y, ldy, r, A); }
-static T512 void x16_q8_0(const uint8_t *g, int nb, const ck_act *a, int t0, int nt, float *y, size_t ldy, int r, float *A) { x16_group(CK_Q8_0, g, nb, a, t0, nt, y, ldy, r, A); }
+/* G (1 or 2) consecutive 16-row groups at g (group stride grec) for nt tokens: each activation
+   dword is broadcast once for both groups. A holds G scratch areas of 272 * 16 floats. */
+AI512 void x16_group(int type, const int G, const uint8_t *g, size_t grec, int nb, const ck_act *a, int t0, int nt,
+                     float *y, size_t ldy, int r, float *A) {
+    const int hm = type == CK_Q4_1 || type == CK_Q5_1;
+    const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (type == CK_Q8_0 ? 128 : 0));
+    const size_t rec = 16 * (size_t)ck_bbytes(type);
+    const size_t as = 272 * 16;
+    const __m512 zf = _mm512_setzero_ps();
+    /* lanes no block reaches stay +0 (blocks 0..15 start theirs from +0 below) */
+    for (int h = 0; h < G; h++)
+        for (int j = 0; j < nt; j++)
+            for (int k = nb; k < 16; k++) _mm512_store_ps(A + h * as + 272 * (size_t)j + 16 * k, zf);
+    for (int b = 0; b < nb; b++) {
+        __m512i w[2][8];
+        __m512 dw[2], mw[2];
+        for (int h = 0; h < G; h++) {
+            const uint8_t *p = g + h * grec + (size_t)b * rec;
+            for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 4 * rec + o), _MM_HINT_T0);
+            x16_load(type, p, w[h], &dw[h], &mw[h]);
+        }
+        float *Ab = A + 16 * (b & 15);
+        for (int j = 0; j < nt; j++) {
+            const size_t t = (size_t)(t0 + j);
+            const uint8_t *ap = (const uint8_t *)(a->q + t * a->qStride + 32 * (size_t)b);
+            const __m512i c0 = off ? _mm512_set1_epi32(-off * a->asum[t * a->dStride + (size_t)b]) : _mm512_setzero_si512();
+            __m512i x0[2], x1[2];
+            for (int h = 0; h < G; h++) { x0[h] = c0; x1[h] = _mm512_setzero_si512(); }
+            for (int c = 0; c < 8; c += 2) {
+                const __m512i b0 = _mm512_set1_epi32((int)ck_rd32(ap + 4 * c));
+                const __m512i b1 = _mm512_set1_epi32((int)ck_rd32(ap + 4 * c + 4));
+                for (int h = 0; h < G; h++) {
+                    x0[h] = _mm512_dpbusd_epi32(x0[h], w[h][c], b0);
+                    x1[h] = _mm512_dpbusd_epi32(x1[h], w[h][c + 1], b1);
+                }
+            }
+            const __m512 da = _mm512_set1_ps(a->d[t * a->dStride + (size_t)b]);
+            const __m512 sv = hm ? _mm512_set1_ps(a->s[t * a->dStride + (size_t)b]) : zf;
+            for (int h = 0; h < G; h++) {
+                const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0[h], x1[h]));
+                float *Ak = Ab + h * as + 272 * (size_t)j;
+                __m512 acc = _mm512_add_ps(b < 16 ? zf : _mm512_load_ps(Ak), _mm512_mul_ps(_mm512_mul_ps(dw[h], da), pf));
+                if (hm) acc = _mm512_add_ps(acc, _mm512_mul_ps(mw[h], sv));
+                _mm512_store_ps(Ak, acc);
+            }
+        }
+    }
+    for (int h = 0; h < G; h++) x16_store(A + h * as, t0, nt, y, ldy, r + 16 * h);
+}
+
+#define X16FN(TY, NAME)                                                                                        \
+    static T512 void NAME(int G, const uint8_t *g, size_t grec, int nb, const ck_act *a, int t0, int nt, float *y, \
+                          size_t ldy, int r, float *A) {                                                       \
+        if (G == 2) x16_group(TY, 2, g, grec, nb, a, t0, nt, y, ldy, r, A);                                     \
+        else x16_group(TY, 1, g, grec, nb, a, t0, nt, y, ldy, r, A);                                           \
+    }
+X16FN(CK_Q4_0, x16_q4_0)
+X16FN(CK_Q4_1, x16_q4_1)
+X16FN(CK_Q5_0, x16_q5_0)
+X16FN(CK_Q5_1, x16_q5_1)
+X16FN(CK_Q8_0, x16_q8_0)
 
 /* Rows [r0,r1) x tokens [t0,t1) with whole 16-row groups from the interleaved copy; returns
    0 when it cannot (then nothing was written). Rows outside whole groups are left to the caller
    through *gs / *ge. */
 static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
                          float *y, size_t ldy, int *gs, int *ge) {
-    void (*f)(const uint8_t *, int, const ck_act *, int, int, float *, size_t, int, float *);
+    void (*f)(int, const uint8_t *, size_t, int, const ck_act *, int, int, float *, size_t, int, float *);
     switch (type) {
     case CK_Q4_0: f = x16_q4_0; break;
     case CK_Q4_1: f = x16_q4_1; break;
@@ -754,11 +782,15 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, 
     const int nb = cols / 32;
     const int s = (r0 + 15) & ~15, e = r1 & ~15;
     if (s >= e) return 0;
-    _Alignas(64) float A[17 * 16 * 16]; /* per token 16 lanes + 1 vector of padding (fewer L1 set conflicts) */
+    /* per group and token: 16 lanes + 1 vector of padding (fewer L1 set conflicts) */
+    _Alignas(64) float A[2 * 17 * 16 * 16];
     const size_t grec = (size_t)nb * 16 * (size_t)ck_bbytes(type);
-    for (int r = s; r < e; r += 16)
+    /* two groups (32 rows) at a time: each activation broadcast feeds both */
+    for (int r = s; r < e; r += 32) {
+        const int G = e - r >= 32 ? 2 : 1;
         for (int tc = t0; tc < t1; tc += 16)
-            f(wx + (size_t)(r / 16) * grec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, r, A);
+            f(G, wx + (size_t)(r / 16) * grec, grec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, r, A);
+    }
     *gs = s; *ge = e;
     return 1;
 }
