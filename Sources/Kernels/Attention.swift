@@ -23,8 +23,7 @@ public func pagedAttention(q: UnsafePointer<Float>, kCache: UnsafePointer<Float>
                            blockTable: UnsafePointer<Int32>, blockSize: Int, windowStart: Int, contextLen: Int,
                            nHeads: Int, kvHeads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>,
                            heads: Range<Int>, level: KernelDispatch.Level = KernelDispatch.active) {
-    precondition(kvHeads > 0 && nHeads % kvHeads == 0, "pagedAttention: nHeads must be a multiple of kvHeads")
-    precondition(heads.lowerBound >= 0 && heads.upperBound <= nHeads, "pagedAttention: head range out of bounds")
+    checkHeads(nHeads: nHeads, kvHeads: kvHeads, heads: heads)
     ck_paged_attention_heads(min(level, KernelDispatch.detected).rawValue, q, kCache, vCache, blockTable,
                              Int32(blockSize), Int32(windowStart), Int32(contextLen), Int32(nHeads), Int32(kvHeads),
                              Int32(headDim), scale, out, Int32(heads.lowerBound), Int32(heads.upperBound))
@@ -38,9 +37,13 @@ public func pagedAttention(q: UnsafePointer<Float>, kCache: UnsafePointer<UInt16
                            blockTable: UnsafePointer<Int32>, blockSize: Int, windowStart: Int, contextLen: Int,
                            nHeads: Int, kvHeads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>,
                            heads: Range<Int>, level: KernelDispatch.Level = KernelDispatch.active) {
-    precondition(kvHeads > 0 && nHeads % kvHeads == 0, "pagedAttention: nHeads must be a multiple of kvHeads")
-    precondition(heads.lowerBound >= 0 && heads.upperBound <= nHeads, "pagedAttention: head range out of bounds")
+    checkHeads(nHeads: nHeads, kvHeads: kvHeads, heads: heads)
     ck_paged_attention_heads_f16(min(level, KernelDispatch.detected).rawValue, q, kCache, vCache, blockTable,
                                  Int32(blockSize), Int32(windowStart), Int32(contextLen), Int32(nHeads), Int32(kvHeads),
                                  Int32(headDim), scale, out, Int32(heads.lowerBound), Int32(heads.upperBound))
+}
+
+@inline(__always) private func checkHeads(nHeads: Int, kvHeads: Int, heads: Range<Int>) {
+    precondition(kvHeads > 0 && nHeads % kvHeads == 0, "pagedAttention: nHeads must be a multiple of kvHeads")
+    precondition(heads.lowerBound >= 0 && heads.upperBound <= nHeads, "pagedAttention: head range out of bounds")
 }
