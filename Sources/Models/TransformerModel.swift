@@ -95,32 +95,30 @@ public final class TransformerModel: @unchecked Sendable {
             for i in 0 ..< n { rmsNorm(ws.x + i * d, weight: w.attnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d) }
             matmulFused(w.wq, ws.q, ldy0: qDim, w.wk, ws.k, ldy1: kDim, w.wv, ws.v, ldy2: vDim,
                         x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
-            for i in 0 ..< n {
-                let q = ws.q + i * qDim, k = ws.k + i * kDim, v = ws.v + i * vDim
-                if let b = w.bq { for j in 0 ..< qDim { q[j] += b.pointer[j] } }
-                if let b = w.bk { for j in 0 ..< kDim { k[j] += b.pointer[j] } }
-                if let b = w.bv { for j in 0 ..< vDim { v[j] += b.pointer[j] } }
-                if let qn = w.qNorm, let kn = w.kNorm {
-                    for h in 0 ..< c.headCount { rmsNorm(q + h * c.headDim, weight: qn.pointer, count: c.headDim, eps: c.rmsEps, q + h * c.headDim) }
-                    for h in 0 ..< c.kvHeadCount { rmsNorm(k + h * c.headDim, weight: kn.pointer, count: c.headDim, eps: c.rmsEps, k + h * c.headDim) }
-                }
-                let angles = ws.angles + i * 2 * rd + angleOffset
-                rope.apply(q, heads: c.headCount, angles: angles)
-                rope.apply(k, heads: c.kvHeadCount, angles: angles)
-                cache.store(layer: l, slot: slot[i], key: k, value: v)
-            }
+            // Per token: biases, QK-norm, RoPE and the K/V write — the first phase of the attention
+            // dispatch (attention of a token may read K/V written by earlier tokens of its sequence
+            // in this batch, so every token's phase-1 task finishes first).
             // Attention: each token over its own sequence's cache (causal: up to its own position).
             // Few tokens (decode): split each token's heads across the workers too. Every head is
             // computed the same way whatever the split, so results do not depend on it.
             let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
             batch.positions.withUnsafeBufferPointer { positions in
+                var prep = TokenPrepJob(layer: w, layerIndex: l, cache: cache, rope: rope,
+                                        angles: ws.angles + angleOffset, angleStride: 2 * rd, slot: slot,
+                                        q: ws.q, k: ws.k, v: ws.v, qDim: qDim, kDim: kDim, vDim: vDim,
+                                        heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, eps: c.rmsEps)
                 var job = AttentionJob(q: ws.q, kCache: cache.keys[l], vCache: cache.values[l], f16: cache.dtype == .f16,
                                        out: ws.att, tables: ws.tables,
                                        tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
                                        perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
                                        kvHeads: c.kvHeadCount, headDim: c.headDim, qDim: qDim, outDim: aDim,
                                        blockSize: bs, window: sliding ? c.slidingWindow : 0, scale: c.attentionScale)
-                withUnsafeMutablePointer(to: &job) { pool.run(n * groups, context: UnsafeMutableRawPointer($0), attentionTask) }
+                withUnsafeMutablePointer(to: &prep) { pp in
+                    withUnsafeMutablePointer(to: &job) { jp in
+                        pool.runPhased(n, context: UnsafeMutableRawPointer(pp), tokenPrepTask,
+                                       then: n * groups, context: UnsafeMutableRawPointer(jp), attentionTask)
+                    }
+                }
             }
             matmul(w.wo, ws.att, ldx: aDim, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
             for i in 0 ..< n {
@@ -146,6 +144,42 @@ public final class TransformerModel: @unchecked Sendable {
         matmul(weights.output, ws.rows, ldx: d, nTokens: nRows, ws.logits, ldy: c.vocabSize, pool: pool, scratch: scratch)
         return UnsafeBufferPointer(start: ws.logits, count: nRows * c.vocabSize)
     }
+}
+
+/// One layer's per-token work between the Q/K/V products and attention, for the pool.
+private struct TokenPrepJob {
+    let layer: LayerWeights
+    let layerIndex: Int
+    unowned(unsafe) let cache: KVCacheStorage
+    let rope: RoPE
+    let angles: UnsafeMutablePointer<Float>
+    let angleStride: Int
+    let slot: UnsafeMutablePointer<Int>
+    let q: UnsafeMutablePointer<Float>
+    let k: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+    let qDim: Int, kDim: Int, vDim: Int
+    let heads: Int, kvHeads: Int, headDim: Int
+    let eps: Float
+}
+
+/// Task `i`: token i's biases, QK-norm, RoPE, and its K/V stored at its slot.
+private let tokenPrepTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, i in
+    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: TokenPrepJob.self)
+    let w = j.pointee.layer
+    let hd = j.pointee.headDim
+    let q = j.pointee.q + i * j.pointee.qDim, k = j.pointee.k + i * j.pointee.kDim, v = j.pointee.v + i * j.pointee.vDim
+    if let b = w.bq { for x in 0 ..< j.pointee.qDim { q[x] += b.pointer[x] } }
+    if let b = w.bk { for x in 0 ..< j.pointee.kDim { k[x] += b.pointer[x] } }
+    if let b = w.bv { for x in 0 ..< j.pointee.vDim { v[x] += b.pointer[x] } }
+    if let qn = w.qNorm, let kn = w.kNorm {
+        for h in 0 ..< j.pointee.heads { rmsNorm(q + h * hd, weight: qn.pointer, count: hd, eps: j.pointee.eps, q + h * hd) }
+        for h in 0 ..< j.pointee.kvHeads { rmsNorm(k + h * hd, weight: kn.pointer, count: hd, eps: j.pointee.eps, k + h * hd) }
+    }
+    let angles = j.pointee.angles + i * j.pointee.angleStride
+    j.pointee.rope.apply(q, heads: j.pointee.heads, angles: angles)
+    j.pointee.rope.apply(k, heads: j.pointee.kvHeads, angles: angles)
+    j.pointee.cache.store(layer: j.pointee.layerIndex, slot: j.pointee.slot[i], key: k, value: v)
 }
 
 /// One layer's attention work for the pool, passed by address so dispatch allocates nothing.
