@@ -196,7 +196,7 @@ private struct QuantPhase {
 private let quantPhaseTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
     let q = ctx.unsafelyUnwrapped.assumingMemoryBound(to: QuantPhase.self)
     let t0 = task * q.pointee.perTask, t1 = min(q.pointee.nTokens, t0 + q.pointee.perTask)
-    withUnsafePointer(to: &q.pointee.act) { ap in
+    withUnsafePointer(to: q.pointee.act) { ap in   // a copy: tasks run at once, none writes it
         ck_quantize_act_range(q.pointee.isa, q.pointee.actBlock, q.pointee.x, q.pointee.ldx, q.pointee.cols,
                               Int32(t0), Int32(t1), ap, q.pointee.sums)
     }
