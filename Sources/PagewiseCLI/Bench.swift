@@ -15,6 +15,8 @@ struct Bench: ParsableCommand {
     var concurrency: String?
     @Option(name: .long, help: "Serving benchmark: tokens of a prompt prefix shared by every request.")
     var sharedPrefix: Int = 0
+    @Option(name: .long, help: "Serving benchmark: rounds over all the levels, interleaved; each level reports its median round and its median scaling against the first level.")
+    var rounds: Int = 1
     @OptionGroup var engine: EngineOptions
     @Flag(name: .long, help: "Only measure memory read bandwidth with 1…--threads threads.") var bandwidth = false
     @Flag(name: .long, help: "Skip the bandwidth measurement in the pp/tg benchmark.") var noBandwidth = false
@@ -59,22 +61,38 @@ struct Bench: ParsableCommand {
     }
 
     func runServing(_ levels: [Int]) throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }
         var config = try engine.config(modelPath: options.resolvedPath(), threads: options.threads)
         if config.maxModelLen == nil { config.maxModelLen = sharedPrefix + promptTokens + genTokens + 1 }
         let e = try LLMEngine(config: config)
-        var results: [ServingBenchmarkResult] = []
-        for n in levels {
-            let r = try e.benchmarkServing(concurrency: n, promptTokens: promptTokens, outputTokens: genTokens,
-                                           sharedPrefixTokens: sharedPrefix)
-            results.append(r)
-            if !json {
-                print(String(format: "concurrency %3d: %8.1f output tok/s  TTFT p50 %7.1f ms p99 %7.1f ms  ITL p50 %6.1f ms p99 %6.1f ms  KV waste %.3f  peak util %.2f  preemptions %d  prefix hits %d",
-                             n, r.outputTPS, r.ttftP50Ms, r.ttftP99Ms, r.itlP50Ms, r.itlP99Ms, r.kvWasteFrac, r.kvUtilizationPeak, r.preemptions, r.prefixHitTokens))
+        var all: [[ServingBenchmarkResult]] = []
+        for round in 0 ..< rounds {
+            var results: [ServingBenchmarkResult] = []
+            for n in levels {
+                let r = try e.benchmarkServing(concurrency: n, promptTokens: promptTokens, outputTokens: genTokens,
+                                               sharedPrefixTokens: sharedPrefix)
+                results.append(r)
+                if !json {
+                    print((rounds > 1 ? "round \(round + 1) " : "") + line(r))
+                }
             }
+            all.append(results)
         }
+        let results = rounds > 1 ? ServingBenchmarkResult.summarize(all) : all[0]
         if json {
             struct Out: Encodable { let results: [ServingBenchmarkResult] }
             print(jsonLine(Out(results: results)))
+        } else if rounds > 1 {
+            print("medians over \(rounds) rounds:")
+            for r in results {
+                print(line(r) + String(format: "  ×%.2f of concurrency %d (median per round)", r.scalingVsFirst ?? 0, levels[0]))
+            }
         }
+    }
+
+    private func line(_ r: ServingBenchmarkResult) -> String {
+        String(format: "concurrency %3d: %8.1f output tok/s  TTFT p50 %7.1f ms p99 %7.1f ms  ITL p50 %6.1f ms p99 %6.1f ms  KV waste %.3f  peak util %.2f  preemptions %d  prefix hits %d",
+               r.concurrency, r.outputTPS, r.ttftP50Ms, r.ttftP99Ms, r.itlP50Ms, r.itlP99Ms, r.kvWasteFrac, r.kvUtilizationPeak,
+               r.preemptions, r.prefixHitTokens)
     }
 }

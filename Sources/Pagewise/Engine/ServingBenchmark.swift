@@ -16,12 +16,38 @@ public struct ServingBenchmarkResult: Sendable, Codable {
     public var prefixHitTokens: Int
     public var computedTokens: Int
     public var seconds: Double
+    /// With several rounds (`summarize`): every round's output tok/s, in round order.
+    public var outputTPSRounds: [Double]?
+    /// With several rounds: the median over rounds of this level's output tok/s divided by the
+    /// first level's in the same round (e.g. concurrency 16 over concurrency 1).
+    public var scalingVsFirst: Double?
 
     enum CodingKeys: String, CodingKey {
         case concurrency, outputTPS = "output_tps", ttftP50Ms = "ttft_p50_ms", ttftP99Ms = "ttft_p99_ms"
         case itlP50Ms = "itl_p50_ms", itlP99Ms = "itl_p99_ms", kvWasteFrac = "kv_waste_frac"
         case kvUtilizationPeak = "kv_utilization_peak", preemptions, prefixHitTokens = "prefix_hit_tokens"
         case computedTokens = "computed_tokens", seconds
+        case outputTPSRounds = "output_tps_rounds", scalingVsFirst = "scaling_vs_first"
+    }
+
+    /// Several interleaved rounds over the same levels (`rounds[r][i]`: round r, level i) as one
+    /// row per level: the round whose output tok/s is the median (the lower middle for an even
+    /// count) with all its figures, plus every round's output tok/s and the median per-round
+    /// scaling against the first level. On a noisy machine a ratio taken within each round is
+    /// steadier than a ratio of separate medians.
+    public static func summarize(_ rounds: [[ServingBenchmarkResult]]) -> [ServingBenchmarkResult] {
+        guard let first = rounds.first, !first.isEmpty, rounds.allSatisfy({ $0.count == first.count }) else { return [] }
+        func median(_ xs: [Double]) -> Double {
+            let s = xs.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        return (0 ..< first.count).map { i in
+            let rows = rounds.map { $0[i] }
+            var row = rows.sorted { $0.outputTPS < $1.outputTPS }[(rows.count - 1) / 2]
+            row.outputTPSRounds = rows.map(\.outputTPS)
+            row.scalingVsFirst = median(rounds.map { $0[i].outputTPS / max($0[0].outputTPS, .leastNonzeroMagnitude) })
+            return row
+        }
     }
 }
 
