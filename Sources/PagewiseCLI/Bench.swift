@@ -69,8 +69,10 @@ struct Bench: ParsableCommand {
         for round in 0 ..< rounds {
             var results: [ServingBenchmarkResult] = []
             for n in levels {
+                // A different random stream every round, so a round's prompts are never cache hits
+                // for a later one (the engine, and its prefix cache, live across rounds).
                 let r = try e.benchmarkServing(concurrency: n, promptTokens: promptTokens, outputTokens: genTokens,
-                                               sharedPrefixTokens: sharedPrefix)
+                                               sharedPrefixTokens: sharedPrefix, seed: 7 &+ UInt64(round) &* 7_919)
                 results.append(r)
                 if !json {
                     print((rounds > 1 ? "round \(round + 1) " : "") + line(r))

@@ -129,6 +129,21 @@ struct CLITests {
                 #expect(row[key] != nil, "missing \(key)")
             }
         }
+
+        // Rounds: every round's figure and the per-round scaling are reported, and no round's
+        // prompts are prefix-cache hits for a later one (the engine lives across rounds).
+        let m = try Self.run(["bench", "--model", model, "--threads", "2", "--concurrency", "1,3", "--prompt-tokens", "40",
+                              "--gen-tokens", "2", "--rounds", "3", "--json", "--kv-cache-memory", "64MiB"])
+        #expect(m.status == 0, "\(m.stderr)")
+        let multi = try #require(try JSONSerialization.jsonObject(with: Data(m.stdout.utf8)) as? [String: Any])
+        let mrows = try #require(multi["results"] as? [[String: Any]])
+        #expect(mrows.map { $0["concurrency"] as? Int } == [1, 3])
+        for row in mrows {
+            #expect((row["output_tps_rounds"] as? [Double])?.count == 3)
+            #expect(row["scaling_vs_first"] is Double)
+            #expect(row["prefix_hit_tokens"] as? Int == 0)
+        }
+        #expect(mrows.first?["scaling_vs_first"] as? Double == 1)
     }
 
     /// The commands that build a KV cache take `--kv-cache-dtype`.
