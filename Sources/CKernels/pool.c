@@ -159,6 +159,10 @@ void ck_pool_run(ck_pool *p, long n, ck_task_fn fn, void *ctx) {
     if (atomic_load(&p->sleepers) > 0) pool_wake(p);
     work(p, gen, fn, ctx, n);
     while (atomic_load_explicit(&p->done, memory_order_acquire) < n) cpu_relax();
+    /* Close the generation: a worker that saw it but was descheduled before reading fn/ctx/n
+       may read the *next* call's fields; with the index at its maximum its claim fails (idx >= n
+       for any n) instead of running a next-call task under this generation. */
+    atomic_store_explicit(&p->word, ((uint64_t)gen << 32) | 0xFFFFFFFFu, memory_order_release);
     atomic_store_explicit(&p->busy, 0, memory_order_release);
 }
 
