@@ -1,7 +1,13 @@
 // Paged attention for one query token: online softmax (running max / running sum) over the
 // cached positions, one physical block at a time; no score matrix is materialized. The cache
-// holds float or IEEE binary16 (F16) K/V; F16 values are widened exactly before the same float
-// arithmetic, so an F16 cache gives the bits of a float cache holding the widened values.
+// holds float, IEEE binary16 (F16) or Q8_0 K/V (KT = 0, 1, 2); F16 values are widened, Q8_0 values
+// dequantized ((float)q * (float)d, exact in float), before the same float arithmetic, so an F16 or
+// Q8_0 cache gives the bits of a float cache holding the widened or dequantized values.
+//
+// Q8_0 cache: each row of a position (kvHeads * headDim values, headDim a multiple of 32) is a run of
+// ggml Q8_0 blocks (F16 scale d, then 32 int8), 34 bytes per 32 values. Offsets stay in value units
+// ("elements"); value e lives in byte (e / 32) * 34 + 2 + e % 32 (kv_bytes), which is additive
+// over multiples of 32, so row and head offsets combine as for the other caches.
 #include <math.h>
 #include "ck_internal.h"
 #if defined(__x86_64__)
@@ -30,12 +36,35 @@ static inline void widen(int isa, float *dst, const uint16_t *src, int n) {
 
 #define CK_ATT_PIECE 64
 
-/* F16 == 0: kCache/vCache are float. F16 == 1: IEEE binary16 bits, widened CK_ATT_PIECE values at
-   a time into a local buffer; the arithmetic, and its order, is the float path's on the widened
-   values, so both give the same bits for the same (widened) cache. */
+/* byte offset of cache element e (KT: 0 float, 1 F16, 2 Q8_0; for Q8_0, e a multiple of 32 gives
+   the start of its block) */
+CK_AI size_t kv_bytes(size_t e, const int KT) {
+    return KT == 2 ? (e >> 5) * 34 + (e & 31) : e * (KT == 1 ? 2 : 4);
+}
+
+/* n (a multiple of 32) Q8_0 cache values from element e (a multiple of 32), dequantized */
+static inline void dequant_q8(float *dst, const void *c, size_t e, int n) {
+    const uint8_t *b = (const uint8_t *)c + kv_bytes(e, 2);
+    for (int i = 0; i < n; i += 32, b += 34) {
+        const float d = ck_f16(ck_rd16(b));
+        const int8_t *q = (const int8_t *)(b + 2);
+        for (int j = 0; j < 32; j++) dst[i + j] = (float)q[j] * d;
+    }
+}
+
+/* w values of a row piece from element e of an F16 (KT == 1) or Q8_0 (KT == 2) cache, as floats */
+static inline void load_piece(int isa, float *dst, const void *c, size_t e, int w, const int KT) {
+    if (KT == 2) dequant_q8(dst, c, e, w);
+    else widen(isa, dst, (const uint16_t *)c + e, w);
+}
+
+/* KT == 0: kCache/vCache are float. KT == 1: IEEE binary16 bits, widened CK_ATT_PIECE values at
+   a time into a local buffer; KT == 2: Q8_0 blocks, dequantized the same way. The arithmetic, and
+   its order, is the float path's on the loaded values, so all give the same bits for the same
+   (widened / dequantized) cache. */
 CK_AI void head_portable_t(int isa, const float *qh, const void *kCache, const void *vCache, const int32_t *bt,
                            int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hd,
-                           float scale, float *o, const int F16) {
+                           float scale, float *o, const int KT) {
     float sc[CK_ATT_CHUNK];
     float wbuf[CK_ATT_PIECE];
     for (int d = 0; d < hd; d++) o[d] = 0.0f;
@@ -50,11 +79,11 @@ CK_AI void head_portable_t(int isa, const float *qh, const void *kCache, const v
         float mc = -INFINITY;
         for (int j = 0; j < n; j++) {
             float s = 0.0f;
-            if (F16) {
-                const uint16_t *k = (const uint16_t *)kCache + base + j * posStride;
+            if (KT) {
+                const size_t k = base + j * posStride;
                 for (int d0 = 0; d0 < hd; d0 += CK_ATT_PIECE) {
                     int w = hd - d0 < CK_ATT_PIECE ? hd - d0 : CK_ATT_PIECE;
-                    widen(isa, wbuf, k + d0, w);
+                    load_piece(isa, wbuf, kCache, k + d0, w, KT);
                     for (int d = 0; d < w; d++) s += qh[d0 + d] * wbuf[d];
                 }
             } else {
@@ -74,11 +103,11 @@ CK_AI void head_portable_t(int isa, const float *qh, const void *kCache, const v
         for (int j = 0; j < n; j++) {
             float e = expf(sc[j] - m);
             l += e;
-            if (F16) {
-                const uint16_t *v = (const uint16_t *)vCache + base + j * posStride;
+            if (KT) {
+                const size_t v = base + j * posStride;
                 for (int d0 = 0; d0 < hd; d0 += CK_ATT_PIECE) {
                     int w = hd - d0 < CK_ATT_PIECE ? hd - d0 : CK_ATT_PIECE;
-                    widen(isa, wbuf, v + d0, w);
+                    load_piece(isa, wbuf, vCache, v + d0, w, KT);
                     for (int d = 0; d < w; d++) o[d0 + d] += e * wbuf[d];
                 }
             } else {
@@ -115,17 +144,28 @@ CK_AI T512A __m512 exp512a(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-/* 16 cache values (lanes outside mk zero) from element i of a float (F16 == 0) or F16 cache, as floats */
-CK_AI T512A __m512 ldkv512(const void *c, size_t i, __mmask16 mk, const int F16) {
-    return F16 ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, (const uint16_t *)c + i))
+/* 16 Q8_0 cache values from element i (16 values never straddle a block: i % 16 == 0), dequantized */
+CK_AI T512A __m512 ldq8_512(const void *c, size_t i, __mmask16 mk) {
+    const uint8_t *b = (const uint8_t *)c + kv_bytes(i & ~(size_t)31, 2);
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(ck_rd16(b)));
+    const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mk, b + 2 + (i & 31))));
+    return _mm512_maskz_mul_ps(mk, q, d);
+}
+
+/* 16 cache values (lanes outside mk zero) from element i of a float (KT == 0), F16 (1) or Q8_0 (2)
+   cache, as floats */
+CK_AI T512A __m512 ldkv512(const void *c, size_t i, __mmask16 mk, const int KT) {
+    if (KT == 2) return ldq8_512(c, i, mk);
+    return KT ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, (const uint16_t *)c + i))
                : _mm512_maskz_loadu_ps(mk, (const float *)c + i);
 }
 
 /* HD > 0: head dim known at compile time (multiple of 16, <= 256); HD == 0: generic with masks.
-   F16: the cache holds IEEE binary16 bits, widened on load (same arithmetic as the float cache). */
+   KT: the cache holds IEEE binary16 bits (1) or Q8_0 blocks (2), widened / dequantized on load
+   (same arithmetic as the float cache). */
 CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vCache, const int32_t *bt,
                              int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hdRun,
-                             float scale, float *o, const int HD, const int F16) {
+                             float scale, float *o, const int HD, const int KT) {
     if (HD == 0) {
         /* generic: accumulate in memory */
         float sc[CK_ATT_CHUNK];
@@ -145,7 +185,7 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
                 __m512 acc = _mm512_setzero_ps();
                 for (int d = 0; d < hd; d += 16) {
                     __mmask16 mk = hd - d >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (hd - d)) - 1);
-                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, qh + d), ldkv512(kCache, k + d, mk, F16), acc);
+                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, qh + d), ldkv512(kCache, k + d, mk, KT), acc);
                 }
                 float s = hsum512(acc) * scale;
                 sc[j] = s;
@@ -165,7 +205,7 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
                 for (int d = 0; d < hd; d += 16) {
                     __mmask16 mk = hd - d >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (hd - d)) - 1);
                     __m512 ov = _mm512_maskz_loadu_ps(mk, o + d);
-                    _mm512_mask_storeu_ps(o + d, mk, _mm512_fmadd_ps(ev, ldkv512(vCache, v + d, mk, F16), ov));
+                    _mm512_mask_storeu_ps(o + d, mk, _mm512_fmadd_ps(ev, ldkv512(vCache, v + d, mk, KT), ov));
                 }
             }
             p += n;
@@ -188,18 +228,19 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
       e_j = exp512a(s_j - mn); l += tree sum of (e[0:16] + e[16:32] + e[32:48] + e[48:64]);
       then acc = fma(e_j, v_j, acc) in position order;
     * out = acc * (1 / l).
-   The heads are taken in tiles of up to 4: each K and V row of a chunk is loaded (and, F16 == 1,
-   widened from IEEE binary16 bits) once per tile and used by every head of the tile; the P.V
+   The heads are taken in tiles of up to 4: each K and V row of a chunk is loaded (and, KT == 1,
+   widened from IEEE binary16 bits, KT == 2, dequantized from Q8_0) once per tile and used by every head of the tile; the P.V
    accumulators of a tile (tile heads x up to 8 vectors of 16 dims) stay in registers over the
-   chunk. F16 changes only the loads: the arithmetic is the float cache's on the widened values. */
+   chunk. KT changes only the loads: the arithmetic is the float cache's on the widened values. */
 #define CK_ATT_GCHUNK 64
 #ifndef CK_ATT_PREFETCH
 #define CK_ATT_PREFETCH 1
 #endif
 
-/* 16 cache values from element i of a float (F16 == 0) or F16 (F16 == 1) cache, as floats */
-CK_AI T512A __m512 ldrow512(const void *c, size_t i, const int F16) {
-    return F16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)c + i)))
+/* 16 cache values from element i of a float (KT == 0), F16 (1) or Q8_0 (2) cache, as floats */
+CK_AI T512A __m512 ldrow512(const void *c, size_t i, const int KT) {
+    if (KT == 2) return ldq8_512(c, i, (__mmask16)0xFFFF);
+    return KT ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)c + i)))
                : _mm512_loadu_ps((const float *)c + i);
 }
 
@@ -222,7 +263,7 @@ CK_AI T512A __m512 transpose_sum16(const float *part) {
 /* One tile of TG (1..4) heads over one chunk of n (1..64) positions whose rows start at off[j]:
    scores, the online-softmax step (state mh/lh, accumulators acc, TG * HD floats), P.V. */
 CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCache, const size_t *off, int n,
-                             float scale, float *acc, float *mh, float *lh, const int TG, const int HD, const int F16) {
+                             float scale, float *acc, float *mh, float *lh, const int TG, const int HD, const int KT) {
     enum { TMAX = 4 };
     const int nv = HD / 16;
     float part[TMAX * 16 * 16] __attribute__((aligned(64)));
@@ -236,10 +277,10 @@ CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCa
         for (int j = 0; j < m; j++) {
             const size_t k = off[16 * s + j];
             __m512 a[TMAX];
-            __m512 kv = ldrow512(kCache, k, F16);
+            __m512 kv = ldrow512(kCache, k, KT);
             for (int t = 0; t < TG; t++) a[t] = _mm512_mul_ps(_mm512_loadu_ps(q + t * HD), kv);
             for (int i = 1; i < nv; i++) {
-                kv = ldrow512(kCache, k + 16 * i, F16);
+                kv = ldrow512(kCache, k + 16 * i, KT);
                 for (int t = 0; t < TG; t++) a[t] = _mm512_fmadd_ps(_mm512_loadu_ps(q + t * HD + 16 * i), kv, a[t]);
             }
             for (int t = 0; t < TG; t++) _mm512_store_ps(part + (t * 16 + j) * 16, a[t]);
@@ -291,7 +332,7 @@ CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCa
             __m512 eb[TMAX];
             for (int t = 0; t < TG; t++) eb[t] = _mm512_set1_ps(sc[t * CK_ATT_GCHUNK + j]);
             for (int i = 0; i < DT; i++) {
-                __m512 vv = ldrow512(vCache, v + 16 * i, F16);
+                __m512 vv = ldrow512(vCache, v + 16 * i, KT);
                 for (int t = 0; t < TG; t++) av[t][i] = _mm512_fmadd_ps(eb[t], vv, av[t][i]);
             }
         }
@@ -317,10 +358,9 @@ CK_AI void chunk_rows(const int32_t *bt, int blockSize, int p, int n, size_t pos
    adjacent) are read from memory once, front to back; the next chunk's rows are prefetched. */
 CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
                               int blockSize, int ws, int cl, size_t posStride, int h0, int h1, int group,
-                              float scale, float *out, const int HD, const int F16) {
+                              float scale, float *out, const int HD, const int KT) {
     enum { GMAX = 16 };
     const int nv = HD / 16, H = h1 - h0;
-    const size_t es = F16 ? 2 : 4;
     float accbuf[GMAX * 256] __attribute__((aligned(64)));
     float mh[GMAX], lh[GMAX];
     size_t offs[2][CK_ATT_GCHUNK];
@@ -331,7 +371,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
         for (int i = 0; i < nv; i++) _mm512_store_ps(accbuf + g * HD + 16 * i, _mm512_setzero_ps());
     }
     /* bytes [pf0, pf1) of a position's row hold the kv heads of [h0, h1) */
-    const size_t pf0 = (size_t)(h0 / group) * HD * es, pf1 = (size_t)((h1 - 1) / group + 1) * HD * es;
+    const size_t pf0 = kv_bytes((size_t)(h0 / group) * HD, KT), pf1 = kv_bytes((size_t)((h1 - 1) / group + 1) * HD, KT);
     int n = cl - ws < CK_ATT_GCHUNK ? cl - ws : CK_ATT_GCHUNK;
     if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, off);
     for (int p = ws; p < cl;) {
@@ -341,8 +381,8 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
 #if CK_ATT_PREFETCH
             for (int j = 0; j < nn; j++)
                 for (size_t b = pf0; b < pf1; b += 64) {
-                    _mm_prefetch((const char *)kCache + offn[j] * es + b, _MM_HINT_T0);
-                    _mm_prefetch((const char *)vCache + offn[j] * es + b, _MM_HINT_T0);
+                    _mm_prefetch((const char *)kCache + kv_bytes(offn[j], KT) + b, _MM_HINT_T0);
+                    _mm_prefetch((const char *)vCache + kv_bytes(offn[j], KT) + b, _MM_HINT_T0);
                 }
 #endif
         }
@@ -350,16 +390,16 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
             const int kvh = h / group;
             int he = (kvh + 1) * group;
             if (he > h1) he = h1;
-            const size_t ko = (size_t)kvh * HD * es;
+            const size_t ko = kv_bytes((size_t)kvh * HD, KT);
             const void *kc = (const char *)kCache + ko, *vc = (const char *)vCache + ko;
             const float *qg = q + (size_t)(h - h0) * HD;
             float *ag = accbuf + (h - h0) * HD;
             float *mg = mh + (h - h0), *lg = lh + (h - h0);
             switch (he - h) {
-            case 1: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 1, HD, F16); h += 1; break;
-            case 2: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 2, HD, F16); h += 2; break;
-            case 3: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 3, HD, F16); h += 3; break;
-            default: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 4, HD, F16); h += 4; break;
+            case 1: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 1, HD, KT); h += 1; break;
+            case 2: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 2, HD, KT); h += 2; break;
+            case 3: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 3, HD, KT); h += 3; break;
+            default: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 4, HD, KT); h += 4; break;
             }
         }
         p += n;
@@ -375,10 +415,10 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
     }
 }
 
-#define GROUPFN(HD, F16, NAME) \
+#define GROUPFN(HD, KT, NAME) \
     static T512A void NAME(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
                            size_t ps, int h0, int h1, int group, float sc, float *o) { \
-        heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, HD, F16); \
+        heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, HD, KT); \
     }
 GROUPFN(64, 0, group512_64)
 GROUPFN(128, 0, group512_128)
@@ -386,15 +426,19 @@ GROUPFN(256, 0, group512_256)
 GROUPFN(64, 1, group512_64_f16)
 GROUPFN(128, 1, group512_128_f16)
 GROUPFN(256, 1, group512_256_f16)
+GROUPFN(64, 2, group512_64_q8)
+GROUPFN(128, 2, group512_128_q8)
+GROUPFN(256, 2, group512_256_q8)
 
-#define HEADFN(HD, F16, NAME) \
+#define HEADFN(HD, KT, NAME) \
     static T512A void NAME(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
                            size_t ps, size_t ko, int hd, float sc, float *o) { \
         (void)isa; \
-        head_avx512(qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, HD, F16); \
+        head_avx512(qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, HD, KT); \
     }
 HEADFN(0, 0, head512_0)
 HEADFN(0, 1, head512_0_f16)
+HEADFN(0, 2, head512_0_q8)
 #endif
 
 static void head_portable(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
@@ -405,9 +449,13 @@ static void head_portable_f16(int isa, const float *qh, const void *kc, const vo
                               int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
     head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 1);
 }
+static void head_portable_q8(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
+                             int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
+    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 2);
+}
 
-/* F16: K/V are IEEE binary16 bits (0: float). */
-static void attention_heads(int isa, const float *q, const void *kCache, const void *vCache, int F16,
+/* KT: K/V are float (0), IEEE binary16 bits (1) or Q8_0 blocks (2, headDim a multiple of 32). */
+static void attention_heads(int isa, const float *q, const void *kCache, const void *vCache, int KT,
                             const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                             int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
     int group = nHeads / kvHeads;
@@ -415,12 +463,13 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
     if (windowStart < 0) windowStart = 0;
     typedef void (*head_fn)(int, const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
                             size_t, int, float, float *);
-    head_fn f = F16 ? head_portable_f16 : head_portable;
+    head_fn f = KT == 2 ? head_portable_q8 : KT == 1 ? head_portable_f16 : head_portable;
 #if defined(__x86_64__)
     if (isa >= CK_ISA_AVX512) {
         typedef void (*group_fn)(const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
                                  int, int, int, float, float *);
-        group_fn gf = F16 ? (headDim == 64 ? group512_64_f16 : headDim == 128 ? group512_128_f16 : headDim == 256 ? group512_256_f16 : NULL)
+        group_fn gf = KT == 2 ? (headDim == 64 ? group512_64_q8 : headDim == 128 ? group512_128_q8 : headDim == 256 ? group512_256_q8 : NULL)
+                    : KT == 1 ? (headDim == 64 ? group512_64_f16 : headDim == 128 ? group512_128_f16 : headDim == 256 ? group512_256_f16 : NULL)
                           : (headDim == 64 ? group512_64 : headDim == 128 ? group512_128 : headDim == 256 ? group512_256 : NULL);
         if (gf) {
             /* at most 16 heads at a time */
@@ -431,7 +480,7 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
             }
             return;
         }
-        f = F16 ? head512_0_f16 : head512_0;
+        f = KT == 2 ? head512_0_q8 : KT == 1 ? head512_0_f16 : head512_0;
     }
 #endif
     for (int h = h0; h < h1; h++) {
@@ -452,6 +501,13 @@ void ck_paged_attention_heads_f16(int isa, const float *q, const uint16_t *kCach
                                   const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                                   int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
     attention_heads(isa, q, kCache, vCache, 1, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads, headDim,
+                    scale, out, h0, h1);
+}
+
+void ck_paged_attention_heads_q8_0(int isa, const float *q, const void *kCache, const void *vCache,
+                                   const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                                   int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
+    attention_heads(isa, q, kCache, vCache, 2, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads, headDim,
                     scale, out, h0, h1);
 }
 

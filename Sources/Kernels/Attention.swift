@@ -43,6 +43,31 @@ public func pagedAttention(q: UnsafePointer<Float>, kCache: UnsafePointer<UInt16
                                  Int32(headDim), scale, out, Int32(heads.lowerBound), Int32(heads.upperBound))
 }
 
+/// `pagedAttention` over a Q8_0 cache: each position's `kvHeads * headDim` values (`headDim` a
+/// multiple of 32) stored as ggml Q8_0 blocks (an F16 scale d, then 32 int8 q; 34 bytes per 32 values,
+/// as `quantizeKVQ8_0` writes them), the positions laid out as in the Float32 cache. Each value is
+/// dequantized to `Float(q) * Float(d)` (exact) and then goes through the Float32 kernel's
+/// arithmetic, so the result is, bit for bit, that of the Float32 overload over a cache holding the
+/// dequantized values (at the same level).
+public func pagedAttentionQ8_0(q: UnsafePointer<Float>, kCache: UnsafeRawPointer, vCache: UnsafeRawPointer,
+                               blockTable: UnsafePointer<Int32>, blockSize: Int, windowStart: Int, contextLen: Int,
+                               nHeads: Int, kvHeads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>,
+                               heads: Range<Int>, level: KernelDispatch.Level = KernelDispatch.active) {
+    checkHeads(nHeads: nHeads, kvHeads: kvHeads, heads: heads)
+    precondition(headDim % 32 == 0, "pagedAttentionQ8_0: headDim must be a multiple of 32")
+    ck_paged_attention_heads_q8_0(min(level, KernelDispatch.detected).rawValue, q, kCache, vCache, blockTable,
+                                  Int32(blockSize), Int32(windowStart), Int32(contextLen), Int32(nHeads), Int32(kvHeads),
+                                  Int32(headDim), scale, out, Int32(heads.lowerBound), Int32(heads.upperBound))
+}
+
+/// Quantizes `count` floats (a multiple of 32) to `count / 32` ggml Q8_0 blocks at `dst`
+/// (34 bytes each: the F16 scale, then 32 int8), exactly as ggml's `quantize_row_q8_0_ref` and
+/// gguf-py's `gguf.quants.Q8_0`: d = amax / 127, q = roundf(x * (1 / d)) (all 0 when amax is 0).
+public func quantizeKVQ8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) {
+    precondition(count % 32 == 0, "quantizeKVQ8_0: count must be a multiple of 32")
+    ck_quantize_kv_q8_0(src, dst.assumingMemoryBound(to: UInt8.self), count)
+}
+
 @inline(__always) private func checkHeads(nHeads: Int, kvHeads: Int, heads: Range<Int>) {
     precondition(kvHeads > 0 && nHeads % kvHeads == 0, "pagedAttention: nHeads must be a multiple of kvHeads")
     precondition(heads.lowerBound >= 0 && heads.upperBound <= nHeads, "pagedAttention: head range out of bounds")

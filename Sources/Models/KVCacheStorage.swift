@@ -7,26 +7,56 @@ public enum KVCacheDType: String, Sendable, Codable, CaseIterable {
     /// IEEE binary16, rounded to nearest even when written (llama.cpp's `-ctk f16 -ctv f16`,
     /// vLLM's half-precision cache): half the memory, and half the bytes attention reads.
     case f16
+    /// ggml's Q8_0 blocks (llama.cpp's `-ctk q8_0 -ctv q8_0`): each position's K (and V) row of
+    /// one kv head, `headDim` values (a multiple of 32), as `headDim / 32` blocks of an F16 scale and
+    /// 32 int8 values, quantized as ggml's `quantize_row_q8_0_ref` does: 34 bytes per 32 values,
+    /// about half an F16 cache. Attention reads the dequantized values.
+    case q8_0
 
     /// What an engine, a session and `pagewise plan` use when not told otherwise: F16, as
     /// llama.cpp and vLLM do (half the memory, so twice the tokens in a budget; the real-model
     /// fidelity tests hold with either).
     public static let `default` = KVCacheDType.f16
 
-    /// Bytes of one stored value.
-    public var bytesPerElement: Int {
+    /// Bytes that `count` stored values take (for Q8_0, `count` a multiple of 32: 34 bytes per 32).
+    public func byteCount(values count: Int) -> Int {
         switch self {
-        case .f32: return MemoryLayout<Float>.size
-        case .f16: return MemoryLayout<UInt16>.size
+        case .f32: return count * MemoryLayout<Float>.size
+        case .f16: return count * MemoryLayout<UInt16>.size
+        case .q8_0: return count / 32 * 34
         }
     }
 
-    /// ggml's name of the type ("F32", "F16"), as memory plans report it.
+    /// Whether a model with these K and V head dims can use this type (Q8_0 needs multiples of
+    /// 32, as llama.cpp's quantized KV cache does; F32 and F16 take any).
+    public func supports(keyDim: Int, valueDim: Int) -> Bool {
+        self != .q8_0 || (keyDim % 32 == 0 && valueDim % 32 == 0)
+    }
+
+    /// Whether a model can use this type (`supports(keyDim:valueDim:)` for its head dims).
+    public func supports(_ c: ModelConfig) -> Bool { supports(keyDim: c.headDim, valueDim: c.valueDim) }
+
+    /// ggml's name of the type ("F32", "F16", "Q8_0"), as memory plans report it.
     public var name: String { rawValue.uppercased() }
 }
 
+/// A KV cache type the model cannot use.
+public enum KVCacheError: Error, CustomStringConvertible, Equatable {
+    /// Q8_0 needs head dims that are multiples of 32.
+    case unsupportedHeadDim(dtype: KVCacheDType, keyDim: Int, valueDim: Int)
+
+    public var description: String {
+        switch self {
+        case let .unsupportedHeadDim(dtype, k, v):
+            return "a \(dtype.name) KV cache needs K and V head dims that are multiples of 32 (this model's are \(k) and \(v)); "
+                + "use --kv-cache-dtype f16 or f32"
+        }
+    }
+}
+
 /// The paged K/V pool of one model: per layer, K and V arrays laid out as
-/// `[numBlocks][blockSize][kvHeads][dim]` in `dtype` (F32, or F16 bit patterns). Which block belongs
+/// `[numBlocks][blockSize][kvHeads][dim]` in `dtype` (F32, F16 bit patterns, or per (position, kv head)
+/// `dim / 32` Q8_0 blocks of 34 bytes). Which block belongs
 /// to which sequence is decided above (the engine's BlockManager); the model only reads and writes
 /// through block tables.
 public final class KVCacheStorage: @unchecked Sendable {
@@ -38,17 +68,18 @@ public final class KVCacheStorage: @unchecked Sendable {
     public let valueDim: Int
     /// Element type of K and V.
     public let dtype: KVCacheDType
-    /// Per layer, bound to `Float` (F32) or `UInt16` (F16) according to `dtype`.
+    /// Per layer, bound to `Float` (F32), `UInt16` (F16) or `UInt8` (Q8_0 blocks) according to `dtype`.
     let keys: [UnsafeMutableRawPointer]
     let values: [UnsafeMutableRawPointer]
 
     /// Bytes of K+V for one token across all layers, stored as `dtype`.
     public static func bytesPerToken(_ c: ModelConfig, dtype: KVCacheDType = .default) -> Int {
-        c.layerCount * c.kvHeadCount * (c.headDim + c.valueDim) * dtype.bytesPerElement
+        c.layerCount * (dtype.byteCount(values: c.kvHeadCount * c.headDim) + dtype.byteCount(values: c.kvHeadCount * c.valueDim))
     }
 
     public init(config c: ModelConfig, numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .default) {
         precondition(numBlocks > 0 && blockSize > 0)
+        precondition(dtype.supports(c), "KVCacheStorage: \(dtype.name) needs head dims that are multiples of 32")
         self.numBlocks = numBlocks
         self.blockSize = blockSize
         self.dtype = dtype
@@ -61,10 +92,12 @@ public final class KVCacheStorage: @unchecked Sendable {
         // Left uninitialized: a slot is always written before attention reads it, and untouched
         // pages of a large pool cost no memory until first use.
         func allocate(_ count: Int) -> UnsafeMutableRawPointer {
-            let p = UnsafeMutableRawPointer.allocate(byteCount: count * dtype.bytesPerElement, alignment: 64)
+            let bytes = dtype.byteCount(values: count)
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
             switch dtype {
             case .f32: p.bindMemory(to: Float.self, capacity: count)
             case .f16: p.bindMemory(to: UInt16.self, capacity: count)
+            case .q8_0: p.bindMemory(to: UInt8.self, capacity: bytes)
             }
             return p
         }
@@ -78,7 +111,9 @@ public final class KVCacheStorage: @unchecked Sendable {
     }
 
     /// Total bytes held.
-    public var byteCount: Int { numBlocks * blockSize * kvHeads * (keyDim + valueDim) * layerCount * dtype.bytesPerElement }
+    public var byteCount: Int {
+        numBlocks * blockSize * layerCount * (dtype.byteCount(values: kvHeads * keyDim) + dtype.byteCount(values: kvHeads * valueDim))
+    }
 
     /// Stores one token's K (`kvHeads * keyDim` floats) and V (`kvHeads * valueDim`) of layer `l`
     /// at `slot` (physical block * blockSize + offset), converted to `dtype`.
@@ -92,13 +127,16 @@ public final class KVCacheStorage: @unchecked Sendable {
         case .f16:
             convertToF16(key, keys[l].assumingMemoryBound(to: UInt16.self) + slot * kDim, count: kDim)
             convertToF16(value, values[l].assumingMemoryBound(to: UInt16.self) + slot * vDim, count: vDim)
+        case .q8_0:
+            quantizeKVQ8_0(key, keys[l] + slot * dtype.byteCount(values: kDim), count: kDim)
+            quantizeKVQ8_0(value, values[l] + slot * dtype.byteCount(values: vDim), count: vDim)
         }
     }
 
     /// Copies one block's K/V in every layer (copy-on-write of a shared block).
     public func copyBlock(from src: Int, to dst: Int) {
-        let kStride = blockSize * kvHeads * keyDim * dtype.bytesPerElement
-        let vStride = blockSize * kvHeads * valueDim * dtype.bytesPerElement
+        let kStride = blockSize * dtype.byteCount(values: kvHeads * keyDim)
+        let vStride = blockSize * dtype.byteCount(values: kvHeads * valueDim)
         for l in 0 ..< layerCount {
             (keys[l] + dst * kStride).copyMemory(from: keys[l] + src * kStride, byteCount: kStride)
             (values[l] + dst * vStride).copyMemory(from: values[l] + src * vStride, byteCount: vStride)

@@ -107,7 +107,7 @@ public final class TransformerModel: @unchecked Sendable {
                                         angles: ws.angles + angleOffset, angleStride: 2 * rd, slot: slot,
                                         q: ws.q, k: ws.k, v: ws.v, qDim: qDim, kDim: kDim, vDim: vDim,
                                         heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, eps: c.rmsEps)
-                var job = AttentionJob(q: ws.q, kCache: cache.keys[l], vCache: cache.values[l], f16: cache.dtype == .f16,
+                var job = AttentionJob(q: ws.q, kCache: cache.keys[l], vCache: cache.values[l], dtype: cache.dtype,
                                        out: ws.att, tables: ws.tables,
                                        tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
                                        perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
@@ -185,10 +185,10 @@ private let tokenPrepTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
 /// One layer's attention work for the pool, passed by address so dispatch allocates nothing.
 private struct AttentionJob {
     let q: UnsafeMutablePointer<Float>
-    /// The layer's K/V: Float, or F16 bit patterns (`f16`).
+    /// The layer's K/V: Float, F16 bit patterns or Q8_0 blocks (`dtype`).
     let kCache: UnsafeMutableRawPointer
     let vCache: UnsafeMutableRawPointer
-    let f16: Bool
+    let dtype: KVCacheDType
     let out: UnsafeMutablePointer<Float>
     let tables: UnsafeMutablePointer<Int32>
     let tableOffset: UnsafeMutablePointer<Int>
@@ -215,12 +215,17 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     guard !range.isEmpty else { return }
     let pos = Int(j.positions[i])
     let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
-    if j.f16 {
+    switch j.dtype {
+    case .q8_0:
+        pagedAttentionQ8_0(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, blockTable: j.tables + j.tableOffset[i],
+                           blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,
+                           headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, heads: range)
+    case .f16:
         pagedAttention(q: j.q + i * j.qDim, kCache: j.kCache.assumingMemoryBound(to: UInt16.self),
                        vCache: j.vCache.assumingMemoryBound(to: UInt16.self), blockTable: j.tables + j.tableOffset[i],
                        blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,
                        headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, heads: range)
-    } else {
+    case .f32:
         pagedAttention(q: j.q + i * j.qDim, kCache: j.kCache.assumingMemoryBound(to: Float.self),
                        vCache: j.vCache.assumingMemoryBound(to: Float.self), blockTable: j.tables + j.tableOffset[i],
                        blockSize: j.blockSize, windowStart: start, contextLen: pos + 1, nHeads: j.heads, kvHeads: j.kvHeads,

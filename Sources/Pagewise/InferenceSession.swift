@@ -53,6 +53,9 @@ public final class InferenceSession: @unchecked Sendable {
         tokenizer = try Tokenizer(gguf: file)
         let ctx = min(contextLength ?? min(model.config.contextLength, 4096), model.config.contextLength)
         self.contextLength = ctx
+        guard kvCacheDType.supports(model.config) else {
+            throw KVCacheError.unsupportedHeadDim(dtype: kvCacheDType, keyDim: model.config.headDim, valueDim: model.config.valueDim)
+        }
         let numBlocks = (ctx + blockSize - 1) / blockSize
         cache = KVCacheStorage(config: model.config, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType)
         blocks = BlockManager(numBlocks: numBlocks, blockSize: blockSize)

@@ -66,8 +66,8 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     public var layerCountByKind: [String: Int]
     /// K bytes and V bytes of one token over all layers ("K" / "V").
     public var kvBytesPerTokenByTensor: [String: Int]
-    /// What one token's K+V over all layers takes in each element type: "F32" and "F16" are what
-    /// Pagewise can store (`kvDType` is the one planned); "Q8_0" is for comparison only.
+    /// What one token's K+V over all layers takes in each element type Pagewise can store for this
+    /// model ("F32", "F16", and "Q8_0" when the head dims are multiples of 32); `kvDType` is the one planned.
     public var kvBytesPerTokenByDType: [String: Int]
     /// Bytes of one KV block (`blockSize` tokens, all layers).
     public var kvBytesPerBlock: Int
@@ -118,10 +118,9 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
         let interleaved = interleavedWeightBytes(file: file)
 
         let c = config
-        let element = kvCacheDType.bytesPerElement
         let slidingLayers = c.isSlidingLayer.filter { $0 }.count
         let globalLayers = c.layerCount - slidingLayers
-        let perLayer = c.kvHeadCount * (c.headDim + c.valueDim) * element
+        let perLayer = kvCacheDType.byteCount(values: c.kvHeadCount * c.headDim) + kvCacheDType.byteCount(values: c.kvHeadCount * c.valueDim)
         var byKind = ["global": globalLayers * perLayer]
         var countByKind = ["global": globalLayers]
         if slidingLayers > 0 {
@@ -129,14 +128,11 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             countByKind["sliding"] = slidingLayers
         }
         let perToken = KVCacheStorage.bytesPerToken(c, dtype: kvCacheDType)
-        let kPerToken = c.layerCount * c.kvHeadCount * c.headDim * element
-        let vPerToken = c.layerCount * c.kvHeadCount * c.valueDim * element
+        let kPerToken = c.layerCount * kvCacheDType.byteCount(values: c.kvHeadCount * c.headDim)
+        let vPerToken = c.layerCount * kvCacheDType.byteCount(values: c.kvHeadCount * c.valueDim)
         var byDType: [String: Int] = [:]
-        for t in KVCacheDType.allCases { byDType[t.name] = KVCacheStorage.bytesPerToken(c, dtype: t) }
-        if c.headDim % 32 == 0, c.valueDim % 32 == 0 {
-            // Q8_0: 34 bytes per 32 values.
-            byDType["Q8_0"] = c.layerCount * c.kvHeadCount * (c.headDim + c.valueDim) / 32 * 34
-        }
+        // Q8_0 (34 bytes per 32 values) only where the head dims are multiples of 32.
+        for t in KVCacheDType.allCases where t.supports(c) { byDType[t.name] = KVCacheStorage.bytesPerToken(c, dtype: t) }
 
         let blocks = ceilDiv(context, blockSize)
         let perBlock = perToken * blockSize

@@ -27,7 +27,7 @@ struct Inspect: ParsableCommand {
                 print("rope:          \(c.ropeStyle == .neox ? "neox" : "normal"), dim \(c.ropeDim), base \(c.ropeBase)"
                     + (c.slidingWindow > 0 ? ", sliding layers base \(c.ropeBaseSliding), window \(c.slidingWindow) (\(c.isSlidingLayer.filter { $0 }.count) of \(c.layerCount) layers)" : ""))
                 print("rms eps:       \(c.rmsEps)")
-                print("kv cache:      " + KVCacheDType.allCases.map { "\(KVCacheStorage.bytesPerToken(c, dtype: $0)) bytes/token (\($0.name))" }
+                print("kv cache:      " + KVCacheDType.allCases.filter { $0.supports(c) }.map { "\(KVCacheStorage.bytesPerToken(c, dtype: $0)) bytes/token (\($0.name))" }
                     .joined(separator: ", "))
             } catch {
                 print("model:         not runnable: \(error)")

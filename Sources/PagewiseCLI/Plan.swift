@@ -55,6 +55,9 @@ struct Plan: ParsableCommand {
             if ctx > config.contextLength {
                 throw MemoryPlanError.invalidArgument("--context \(ctx) exceeds the model's context length \(config.contextLength)")
             }
+            guard kvCache.kvCacheDType.supports(config) else {
+                throw KVCacheError.unsupportedHeadDim(dtype: kvCache.kvCacheDType, keyDim: config.headDim, valueDim: config.valueDim)
+            }
             let plan = MemoryPlan.make(file: file, config: config, context: ctx, concurrency: concurrency,
                                        blockSize: blockSize, maxBatchedTokens: maxBatchedTokens,
                                        budgetBytes: memory.flatMap(MemoryPlan.parseBytes), kvCacheDType: kvCache.kvCacheDType)

@@ -102,10 +102,16 @@ struct TinyModelLogitsTests {
     /// A row's logits do not depend on how the sequence was chunked: prefill in one pass, in chunks
     /// of 5, and token by token agree bit for bit (for a fixed block size, as in one engine). A
     /// different page size changes where the attention kernel's online softmax rescales, so there
-    /// the results agree to float rounding only. The same holds with an F16 KV cache.
-    @Test(arguments: ["llama-q4_1", "gemma3", "qwen2"], KVCacheDType.allCases)
+    /// the results agree to float rounding only. The same holds with an F16 or a Q8_0 KV cache (Q8_0
+    /// needs head dims that are multiples of 32: of these tiny models only qwen3's, 32, are; the others'
+    /// are 16).
+    @Test(arguments: ["llama-q4_1", "gemma3", "qwen2", "qwen3"], KVCacheDType.allCases)
     func chunkingDoesNotChangeLogits(model name: String, kvCacheDType: KVCacheDType) throws {
         let (model, ref) = try Self.load(name)
+        guard kvCacheDType.supports(model.config) else {
+            #expect(kvCacheDType == .q8_0 && model.config.headDim % 32 != 0)
+            return
+        }
         for blockSize in [16, 4] {
             let whole = try Self.run(model, ref.tokens, chunk: ref.tokens.count, blockSize: blockSize, kvCacheDType: kvCacheDType)
             let chunked = try Self.run(model, ref.tokens, chunk: 5, blockSize: blockSize, kvCacheDType: kvCacheDType)

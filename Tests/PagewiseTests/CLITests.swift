@@ -150,7 +150,7 @@ struct CLITests {
     @Test func kvCacheDTypeOption() throws {
         let model = try TestModels.path("smollm2-135m-instruct")
         let ref = try Self.greedyReference()[0]
-        for dtype in ["f32", "f16"] {
+        for dtype in ["f32", "f16", "q8_0"] {
             let g = try Self.run(["generate", "--model", model, "--temperature", "0", "--max-tokens", "4", "--threads", "2",
                                   "--kv-cache-dtype", dtype, "--json", ref.prompt])
             #expect(g.status == 0, "\(g.stderr)")

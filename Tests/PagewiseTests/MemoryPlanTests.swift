@@ -233,6 +233,49 @@ struct MemoryPlanTests {
             blocks[dtype] = e.blocks.numBlocks
         }
         #expect(blocks[.f32] == (64 << 20) / perBlockF32 && blocks[.f16] == (64 << 20) / (perBlockF32 / 2))
+        #expect(blocks[.q8_0] == (64 << 20) / (perBlockF32 / 32 / 4 * 34))
+    }
+
+    /// A Q8_0 pool: 34 bytes per 32 values everywhere the plan counts them (the figure plans
+    /// reported for comparison before Q8_0 was stored), the allocation agrees, and the engine sizes
+    /// its pool with it.
+    @Test func q8KVPlansWith34BytesPer32Values() throws {
+        let (file, config) = try Self.load("smollm2-135m-instruct")
+        let budget = try #require(MemoryPlan.parseBytes("1GiB"))
+        let q8 = MemoryPlan.make(file: file, config: config, context: 4000, concurrency: 3, blockSize: 16,
+                                 maxBatchedTokens: 512, budgetBytes: budget, kvCacheDType: .q8_0)
+        // 30 layers × 3 KV heads × (64 + 64) values / 32 × 34 bytes.
+        let perToken = 30 * 3 * 128 / 32 * 34
+        #expect(perToken == 12240)
+        #expect(q8.kvDType == "Q8_0" && q8.kvBytesPerToken == perToken)
+        #expect(q8.kvBytesPerTokenByDType["Q8_0"] == config.layerCount * config.kvHeadCount * (config.headDim + config.valueDim) / 32 * 34)
+        #expect(q8.kvBytesPerTokenByDType == ["F32": 46080, "F16": 23040, "Q8_0": perToken])
+        #expect(q8.kvBytesPerTokenByTensor == ["K": perToken / 2, "V": perToken / 2])
+        #expect(q8.kvBytesPerTokenByLayerKind == ["global": perToken])
+        #expect(q8.kvBytesPerSequence == 250 * 16 * perToken && q8.kvBytes == 3 * q8.kvBytesPerSequence)
+        #expect(q8.fullContextSequencesThatFit
+                == (budget - q8.weightBytes - q8.interleavedWeightBytes - q8.scratchBytes) / (250 * 16 * perToken))
+        #expect(KVCacheStorage.bytesPerToken(config, dtype: .q8_0) == perToken)
+        let storage = KVCacheStorage(config: config, numBlocks: q8.blocksPerSequence, blockSize: 16, dtype: .q8_0)
+        #expect(storage.byteCount == q8.kvBytesPerSequence)
+        #expect(try MemoryPlan.kvPoolBlocks(config: config, blockSize: 16, context: 4096, kvCacheMemory: 1000 * perToken * 16,
+                                            memoryFraction: 0.9, weightBytes: 0, scratchBytes: 0, kvCacheDType: .q8_0) == 1000)
+
+        var c = EngineConfig(modelPath: try TestModels.path("smollm2-135m-instruct"), threads: 2)
+        c.kvCacheMemory = 64 << 20
+        c.maxModelLen = 1024
+        c.kvCacheDType = .q8_0
+        let e = try LLMEngine(config: c)
+        #expect(e.cache.dtype == .q8_0 && e.blocks.numBlocks == (64 << 20) / (perToken * 16))
+        #expect(e.cache.byteCount == e.blocks.numBlocks * perToken * 16)
+    }
+
+    /// Q8_0 needs head dims that are multiples of 32: a model without them gets a typed error.
+    @Test func q8KVRejectsHeadDimsNotMultiplesOf32() {
+        #expect(KVCacheDType.q8_0.supports(keyDim: 64, valueDim: 256))
+        #expect(!KVCacheDType.q8_0.supports(keyDim: 16, valueDim: 16))
+        #expect(KVCacheDType.f16.supports(keyDim: 16, valueDim: 16) && KVCacheDType.f32.supports(keyDim: 80, valueDim: 80))
+        #expect(KVCacheDType(rawValue: "q8_0") == .q8_0 && KVCacheDType.q8_0.name == "Q8_0")
     }
 
     @Test func parseBytesCases() {
@@ -312,6 +355,11 @@ struct MemoryPlanTests {
         #expect(f16.status == 0, "\(f16.stderr)")
         let half = try JSONDecoder().decode(MemoryPlan.self, from: Data(f16.stdout.utf8))
         #expect(half.kvDType == "F16" && half.kvBytes == 2 * 4096 * 36864 / 2)
+        let q8 = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
+                                   "--kv-cache-dtype", "q8_0", "--json"])
+        #expect(q8.status == 0, "\(q8.stderr)")
+        let q8Plan = try JSONDecoder().decode(MemoryPlan.self, from: Data(q8.stdout.utf8))
+        #expect(q8Plan.kvDType == "Q8_0" && q8Plan.kvBytes == 2 * 4096 * (36864 / 4 / 32 * 34))
         let badType = try CLITests.run(["plan", "--model", model, "--kv-cache-dtype", "q4"])
         #expect(badType.status != 0 && badType.stderr.contains("--kv-cache-dtype"))
     }

@@ -146,6 +146,18 @@ void ck_paged_attention_heads_f16(int isa, const float *q, const uint16_t *kCach
                                   const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                                   int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
 
+/// `ck_paged_attention_heads` over a Q8_0 cache: each position's row of kvHeads * headDim values
+/// (headDim a multiple of 32) stored as ggml Q8_0 blocks (F16 scale, 32 int8; 34 bytes per 32
+/// values). Every value is dequantized ((float)q * (float)d, exact) before the float path's
+/// arithmetic, so at each level the result is, bit for bit, that of `ck_paged_attention_heads`
+/// over a float cache holding the dequantized values.
+void ck_paged_attention_heads_q8_0(int isa, const float *q, const void *kCache, const void *vCache,
+                                   const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                                   int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
+/// n floats (a multiple of 32) -> n / 32 ggml Q8_0 blocks (34 bytes each), exactly as ggml's
+/// quantize_row_q8_0_ref: d = amax / 127, q = roundf(x * (1 / d)) (0 when d == 0), d as F16.
+void ck_quantize_kv_q8_0(const float *x, uint8_t *dst, size_t n);
+
 /// Float -> IEEE binary16 bits, round to nearest even: overflow (|x| >= 65520) to ±inf, subnormal
 /// halves below 2^-14, ±0 kept, a NaN stays NaN (sign and top 10 payload bits kept, quiet bit set).
 /// Every level gives the bits of F16C's `vcvtps2ph` with rounding immediate 0 (`_cvtss_sh(x, 0)`).

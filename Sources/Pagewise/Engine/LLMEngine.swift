@@ -32,6 +32,9 @@ public final class LLMEngine {
         tokenizer = try Tokenizer(gguf: file)
         let c = model.config
         let maxLen = min(config.maxModelLen ?? min(c.contextLength, 4096), c.contextLength)
+        guard config.kvCacheDType.supports(c) else {
+            throw KVCacheError.unsupportedHeadDim(dtype: config.kvCacheDType, keyDim: c.headDim, valueDim: c.valueDim)
+        }
         let numBlocks: Int
         if let n = config.numBlocks {
             numBlocks = n
