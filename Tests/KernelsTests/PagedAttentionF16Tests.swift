@@ -79,27 +79,31 @@ import Kernels
         }
 
         /// Softmax attention in Double over the F16-rounded K/V, straight from the definition.
-        func reference() -> [Double] {
-            let hd = s.headDim, perPos = s.kvHeads * hd
-            var out = [Double](repeating: 0, count: s.nHeads * hd)
-            for h in 0 ..< s.nHeads {
-                let kvh = h / (s.nHeads / s.kvHeads)
-                func at(_ cache: [Float], _ p: Int, _ d: Int) -> Double {
-                    Double(cache[(Int(table[p / s.blockSize]) * s.blockSize + p % s.blockSize) * perPos + kvh * hd + d])
-                }
-                let positions = Array(s.windowStart ..< s.contextLen)
-                let scores = positions.map { p in
-                    (0 ..< hd).reduce(0.0) { $0 + Double(q[h * hd + $1]) * at(kWide, p, $1) } * Double(scale)
-                }
-                let m = scores.max()!
-                let e = scores.map { exp($0 - m) }
-                let sum = e.reduce(0, +)
-                for d in 0 ..< hd {
-                    for (j, p) in positions.enumerated() { out[h * hd + d] += e[j] / sum * at(vWide, p, d) }
-                }
+        func reference() -> [Double] { PagedAttentionF16Tests.reference(s, table: table, q: q, scale: scale, k: kWide, v: vWide) }
+    }
+
+    /// Softmax attention in Double over Float K/V (layout `[block][pos][kvHeads][headDim]` behind
+    /// `table`), straight from the definition.
+    static func reference(_ s: Shape, table: [Int32], q: [Float], scale: Float, k: [Float], v: [Float]) -> [Double] {
+        let hd = s.headDim, perPos = s.kvHeads * hd
+        var out = [Double](repeating: 0, count: s.nHeads * hd)
+        for h in 0 ..< s.nHeads {
+            let kvh = h / (s.nHeads / s.kvHeads)
+            func at(_ cache: [Float], _ p: Int, _ d: Int) -> Double {
+                Double(cache[(Int(table[p / s.blockSize]) * s.blockSize + p % s.blockSize) * perPos + kvh * hd + d])
             }
-            return out
+            let positions = Array(s.windowStart ..< s.contextLen)
+            let scores = positions.map { p in
+                (0 ..< hd).reduce(0.0) { $0 + Double(q[h * hd + $1]) * at(k, p, $1) } * Double(scale)
+            }
+            let m = scores.max()!
+            let e = scores.map { exp($0 - m) }
+            let sum = e.reduce(0, +)
+            for d in 0 ..< hd {
+                for (j, p) in positions.enumerated() { out[h * hd + d] += e[j] / sum * at(v, p, d) }
+            }
         }
+        return out
     }
 
     /// Same tolerance as the Float32 kernel's test against its naive reference (FloatOpsTests).
@@ -110,16 +114,7 @@ import Kernels
     @Test(arguments: shapes)
     func matchesDoubleReference(_ shape: Shape) {
         let c = Case(shape, seed: UInt64(shape.headDim * 1000 + shape.blockSize))
-        let ref = c.reference()
-        for level in Self.levels {
-            let out = c.run(f16: true, level: level)
-            var bad = 0
-            for i in out.indices where !Self.close(out[i], ref[i]) { bad += 1 }
-            #expect(bad == 0, "\(level): \(bad) of \(out.count) values off")
-            let lo = shape.nHeads / 3, hi = max(lo + 1, 2 * shape.nHeads / 3)
-            let part = c.run(f16: true, level: level, heads: lo ..< hi)
-            #expect(Array(part[(lo * shape.headDim) ..< (hi * shape.headDim)]) == Array(out[(lo * shape.headDim) ..< (hi * shape.headDim)]))
-        }
+        Self.checkAgainstReference(shape, c.reference()) { c.run(f16: true, level: $0, heads: $1) }
     }
 
     /// The F16 kernel is the Float32 kernel on exactly widened values: bit for bit at every level.
@@ -127,14 +122,35 @@ import Kernels
     @Test(arguments: shapes)
     func levelsAgreeAndEqualFloatKernelOnWidenedValues(_ shape: Shape) {
         let c = Case(shape, seed: UInt64(shape.contextLen * 7 + shape.nHeads))
-        let portable = c.run(f16: true, level: .portable)
-        for level in Self.levels {
-            let f16 = c.run(f16: true, level: level)
-            let f32 = c.run(f16: false, level: level)
-            #expect(f16.map(\.bitPattern) == f32.map(\.bitPattern), "\(level)")
+        Self.checkLevels(compact: { c.run(f16: true, level: $0) }, float: { c.run(f16: false, level: $0) })
+    }
+
+    /// For a cache kept in a compact form (F16, Q8_0): at every level, `run(level, heads)` (the
+    /// compact kernel) is within tolerance of the Double reference, and a head range gives the
+    /// same bits for its heads as the whole call.
+    static func checkAgainstReference(_ shape: Shape, _ ref: [Double],
+                                      _ run: (KernelDispatch.Level, Range<Int>?) -> [Float]) {
+        for level in levels {
+            let out = run(level, nil)
             var bad = 0
-            for i in f16.indices where !Self.close(f16[i], Double(portable[i])) { bad += 1 }
-            #expect(bad == 0, "\(level) vs portable: \(bad) of \(f16.count) values off")
+            for i in out.indices where !close(out[i], ref[i]) { bad += 1 }
+            #expect(bad == 0, "\(level): \(bad) of \(out.count) values off")
+            let lo = shape.nHeads / 3, hi = max(lo + 1, 2 * shape.nHeads / 3)
+            let part = run(level, lo ..< hi)
+            #expect(Array(part[(lo * shape.headDim) ..< (hi * shape.headDim)]) == Array(out[(lo * shape.headDim) ..< (hi * shape.headDim)]))
+        }
+    }
+
+    /// The compact kernel equals the Float32 kernel over the expanded values bit for bit at every
+    /// level, and every level is within tolerance of the portable one.
+    static func checkLevels(compact: (KernelDispatch.Level) -> [Float], float: (KernelDispatch.Level) -> [Float]) {
+        let portable = compact(.portable)
+        for level in levels {
+            let c = compact(level)
+            #expect(c.map(\.bitPattern) == float(level).map(\.bitPattern), "\(level)")
+            var bad = 0
+            for i in c.indices where !close(c[i], Double(portable[i])) { bad += 1 }
+            #expect(bad == 0, "\(level) vs portable: \(bad) of \(c.count) values off")
         }
     }
 }

@@ -92,27 +92,7 @@ import Kernels
         }
 
         /// Softmax attention in Double over the dequantized K/V, straight from the definition.
-        func reference() -> [Double] {
-            let hd = s.headDim, perPos = s.kvHeads * hd
-            var out = [Double](repeating: 0, count: s.nHeads * hd)
-            for h in 0 ..< s.nHeads {
-                let kvh = h / (s.nHeads / s.kvHeads)
-                func at(_ cache: [Float], _ p: Int, _ d: Int) -> Double {
-                    Double(cache[(Int(table[p / s.blockSize]) * s.blockSize + p % s.blockSize) * perPos + kvh * hd + d])
-                }
-                let positions = Array(s.windowStart ..< s.contextLen)
-                let scores = positions.map { p in
-                    (0 ..< hd).reduce(0.0) { $0 + Double(q[h * hd + $1]) * at(kDeq, p, $1) } * Double(scale)
-                }
-                let m = scores.max()!
-                let e = scores.map { exp($0 - m) }
-                let sum = e.reduce(0, +)
-                for d in 0 ..< hd {
-                    for (j, p) in positions.enumerated() { out[h * hd + d] += e[j] / sum * at(vDeq, p, d) }
-                }
-            }
-            return out
-        }
+        func reference() -> [Double] { PagedAttentionF16Tests.reference(s, table: table, q: q, scale: scale, k: kDeq, v: vDeq) }
     }
 
     /// Every level against a Double softmax over the dequantized values (the F16 tests' tolerance);
@@ -120,16 +100,7 @@ import Kernels
     @Test(arguments: shapes)
     func matchesDoubleReference(_ shape: Shape) {
         let c = Case(shape, seed: UInt64(shape.headDim * 1000 + shape.blockSize))
-        let ref = c.reference()
-        for level in Self.levels {
-            let out = c.run(q8: true, level: level)
-            var bad = 0
-            for i in out.indices where !PagedAttentionF16Tests.close(out[i], ref[i]) { bad += 1 }
-            #expect(bad == 0, "\(level): \(bad) of \(out.count) values off")
-            let lo = shape.nHeads / 3, hi = max(lo + 1, 2 * shape.nHeads / 3)
-            let part = c.run(q8: true, level: level, heads: lo ..< hi)
-            #expect(Array(part[(lo * shape.headDim) ..< (hi * shape.headDim)]) == Array(out[(lo * shape.headDim) ..< (hi * shape.headDim)]))
-        }
+        PagedAttentionF16Tests.checkAgainstReference(shape, c.reference()) { c.run(q8: true, level: $0, heads: $1) }
     }
 
     /// The Q8_0 kernel is the Float32 kernel on the dequantized values: bit for bit at every level.
@@ -137,14 +108,6 @@ import Kernels
     @Test(arguments: shapes)
     func levelsAgreeAndEqualFloatKernelOnDequantizedValues(_ shape: Shape) {
         let c = Case(shape, seed: UInt64(shape.contextLen * 7 + shape.nHeads))
-        let portable = c.run(q8: true, level: .portable)
-        for level in Self.levels {
-            let q8 = c.run(q8: true, level: level)
-            let f32 = c.run(q8: false, level: level)
-            #expect(q8.map(\.bitPattern) == f32.map(\.bitPattern), "\(level)")
-            var bad = 0
-            for i in q8.indices where !PagedAttentionF16Tests.close(q8[i], Double(portable[i])) { bad += 1 }
-            #expect(bad == 0, "\(level) vs portable: \(bad) of \(q8.count) values off")
-        }
+        PagedAttentionF16Tests.checkLevels(compact: { c.run(q8: true, level: $0) }, float: { c.run(q8: false, level: $0) })
     }
 }
