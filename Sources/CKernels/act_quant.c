@@ -13,7 +13,7 @@ CK_AI int ck_round127(float v) {
     return i;
 }
 
-static void act32_portable(const float *x, int cols, int8_t *q, float *d, float *s) {
+static void act32_portable(const float *x, int cols, int8_t *q, float *d, float *s, int32_t *isum) {
     int nb = cols / 32;
     for (int b = 0; b < nb; b++) {
         const float *xb = x + 32 * b;
@@ -33,6 +33,7 @@ static void act32_portable(const float *x, int cols, int8_t *q, float *d, float 
         }
         d[b] = dd;
         s[b] = dd * (float)sum;
+        if (isum) isum[b] = sum;
     }
 }
 
@@ -80,7 +81,7 @@ CK_AI T512Q float amax_n(const float *x, int n16) {
     return _mm512_reduce_max_ps(m);
 }
 
-static T512Q void act32_avx512(const float *x, int cols, int8_t *q, float *d, float *s) {
+static T512Q void act32_avx512(const float *x, int cols, int8_t *q, float *d, float *s, int32_t *isum) {
     int nb = cols / 32;
     for (int b = 0; b < nb; b++) {
         const float *xb = x + 32 * b;
@@ -95,6 +96,7 @@ static T512Q void act32_avx512(const float *x, int cols, int8_t *q, float *d, fl
         int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
         d[b] = dd;
         s[b] = dd * (float)sum;
+        if (isum) isum[b] = sum;
     }
 }
 
@@ -117,12 +119,12 @@ static T512Q void act256_avx512(const float *x, int cols, int8_t *q, float *d, i
 }
 #endif
 
-void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s) {
+void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s, int32_t *isum) {
 #if defined(__x86_64__)
-    if (isa >= CK_ISA_AVX512) { act32_avx512(x, cols, q, d, s); return; }
+    if (isa >= CK_ISA_AVX512) { act32_avx512(x, cols, q, d, s, isum); return; }
 #endif
     (void)isa;
-    act32_portable(x, cols, q, d, s);
+    act32_portable(x, cols, q, d, s, isum);
 }
 
 void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums) {

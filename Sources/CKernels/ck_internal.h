@@ -149,7 +149,6 @@ void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
                       const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_avx512(const float *a, const float *b, int n);
 void ck_pack_act32_avx512(ck_act *a, int cols, int nTokens, void *buf);
-void ck_act32_sums_avx512(const ck_act *a, int cols, int nTokens, int32_t *out);
 void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, size_t rb, int r0, int r1, int cols,
                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,

@@ -76,19 +76,12 @@ size_t ck_pack_act32_bytes(int isa, int cols, int nTokens, int what) {
            ((what & CK_PACK_SUMS) ? sums_bytes(isa, cols, nTokens) : 0);
 }
 
-void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, int what, void *buf) {
-    a->pq = NULL; a->pd = NULL; a->ps = NULL; a->pn = 0; a->asum = NULL;
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf) {
+    a->pq = NULL; a->pd = NULL; a->ps = NULL; a->pn = 0;
 #if defined(__x86_64__)
-    const size_t pb = (what & CK_PACK_COPY) ? packed_copy_bytes(isa, cols, nTokens) : 0;
-    if (pb > 0) ck_pack_act32_avx512(a, cols, nTokens, buf);
-    if ((what & CK_PACK_SUMS) && sums_bytes(isa, cols, nTokens) > 0 && a->dStride == (size_t)(cols / 32)) {
-        int32_t *sums = (int32_t *)((uint8_t *)buf + pb);
-        ck_act32_sums_avx512(a, cols, nTokens, sums);
-        a->asum = sums;
-    }
-    return;
+    if (packed_copy_bytes(isa, cols, nTokens) > 0) ck_pack_act32_avx512(a, cols, nTokens, buf);
 #endif
-    (void)buf; (void)what;
+    (void)buf;
 }
 
 void ck_quantize_act_range(int isa, int actBlock, const float *x, size_t ldx, int cols, int t0, int t1,
@@ -97,20 +90,12 @@ void ck_quantize_act_range(int isa, int actBlock, const float *x, size_t ldx, in
         int8_t *q = (int8_t *)(a->q + (size_t)t * a->qStride);
         float *d = (float *)(a->d + (size_t)t * a->dStride);
         if (actBlock == 32) {
-            ck_quantize_act32(isa, x + (size_t)t * ldx, cols, q, d, (float *)(a->s + (size_t)t * a->dStride));
+            ck_quantize_act32(isa, x + (size_t)t * ldx, cols, q, d, (float *)(a->s + (size_t)t * a->dStride),
+                              sums ? sums + (size_t)t * a->dStride : NULL);
         } else {
             ck_quantize_act256(isa, x + (size_t)t * ldx, cols, q, d, (int16_t *)(a->bsums + (size_t)t * a->bStride));
         }
     }
-#if defined(__x86_64__)
-    if (isa == CK_ISA_AVX512 && actBlock == 32 && sums != NULL && t1 > t0) {
-        ck_act sub = *a;
-        sub.q = a->q + (size_t)t0 * a->qStride;
-        ck_act32_sums_avx512(&sub, cols, t1 - t0, sums + (size_t)t0 * a->dStride);
-    }
-#else
-    (void)sums;
-#endif
 }
 
 float ck_dot_f32(int isa, const float *a, const float *b, int n) {

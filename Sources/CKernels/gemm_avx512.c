@@ -551,20 +551,6 @@ DEF_GROUPS(CK_Q5_0)
 DEF_GROUPS(CK_Q5_1)
 DEF_GROUPS(CK_Q8_0)
 
-/* Exact integer sum of each 32-block of every token's activations. */
-T512 void ck_act32_sums_avx512(const ck_act *a, int cols, int n, int32_t *out) {
-    const int nb = cols / 32;
-    const __m256i ones = _mm256_set1_epi8(1);
-    for (int t = 0; t < n; t++) {
-        const int8_t *q = a->q + (size_t)t * a->qStride;
-        int32_t *o = out + (size_t)t * a->dStride;
-        for (int b = 0; b < nb; b++) {
-            __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)(q + 32 * b)));
-            o[b] = _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s));
-        }
-    }
-}
-
 T512 void ck_pack_act32_avx512(ck_act *a, int cols, int n, void *buf) {
     const int nb = cols / 32;
     int8_t *pq = (int8_t *)buf;

@@ -234,22 +234,21 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
     let dBytes = align64(dStride * nTokens * 4)
     let sBytes = actBlock == 32 ? dBytes : 0
     let bBytes = align64(bStride * nTokens * 2)
-    let packBytes = actBlock == 32 ? align64(ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens), packParts)) : 0
-    let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes + packBytes)
+    // The token-interleaved copy, then the block sums (each 0 bytes when not wanted at this level).
+    let copyBytes = actBlock == 32 ? ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens), packParts & Int32(CK_PACK_COPY)) : 0
+    let sumsBytes = actBlock == 32 ? ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens), packParts & Int32(CK_PACK_SUMS)) : 0
+    let base = scratch.buffer(qBytes + dBytes + sBytes + bBytes + copyBytes + sumsBytes)
     let q = base.assumingMemoryBound(to: Int8.self)
     let d = (base + qBytes).assumingMemoryBound(to: Float.self)
     let s = (base + qBytes + dBytes).assumingMemoryBound(to: Float.self)
     let bs = (base + qBytes + dBytes + sBytes).assumingMemoryBound(to: Int16.self)
-    let packBase = base + qBytes + dBytes + sBytes + bBytes
+    let copyBase = base + qBytes + dBytes + sBytes + bBytes
+    let sums = sumsBytes > 0 ? (copyBase + copyBytes).assumingMemoryBound(to: Int32.self) : nil
     var act = ck_act(q: UnsafePointer(q), d: UnsafePointer(d), s: UnsafePointer(s), bsums: UnsafePointer(bs),
                      qStride: qStride, dStride: dStride, bStride: bStride, pq: nil, pd: nil, ps: nil, pn: 0,
-                     asum: nil)
-    let needsCopy = actBlock == 32 && ck_pack_act32_bytes(isa, Int32(cols), Int32(nTokens), packParts & Int32(CK_PACK_COPY)) > 0
-    let wantsSums = actBlock == 32 && packBytes > 0 && (packParts & Int32(CK_PACK_SUMS)) != 0
+                     asum: sums.map { UnsafePointer($0) })
 
-    if threads > 1 && nTokens >= 4 && !needsCopy {
-        let sums = wantsSums ? packBase.assumingMemoryBound(to: Int32.self) : nil
-        act.asum = sums.map { UnsafePointer($0) }
+    if threads > 1 && nTokens >= 4 && copyBytes == 0 {
         let perTask = max(1, min(8, nTokens / (2 * threads)))
         var phase = QuantPhase(isa: isa, actBlock: Int32(actBlock), x: x, ldx: ldx, cols: Int32(cols), nTokens: nTokens,
                                perTask: perTask, act: act, sums: sums)
@@ -261,10 +260,10 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
         return
     }
     withUnsafePointer(to: &act) { ap in
-        ck_quantize_act_range(isa, Int32(actBlock), x, ldx, Int32(cols), 0, Int32(nTokens), ap, nil)
+        ck_quantize_act_range(isa, Int32(actBlock), x, ldx, Int32(cols), 0, Int32(nTokens), ap, sums)
     }
-    if packBytes > 0 {
-        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), packParts, packBase)
+    if copyBytes > 0 {
+        ck_pack_act32(isa, &act, Int32(cols), Int32(nTokens), copyBase)
     }
     withUnsafePointer(to: &act) { body($0, MatMulDispatch(pool: pool, phase: nil, phaseTasks: 0)) }
 }

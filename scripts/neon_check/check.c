@@ -65,7 +65,7 @@ static void run_case(int type, int rows, int cols, int ntok, int sub) {
         float scale = (rnd() % 4 == 0) ? 0.01f : 3.0f;
         for (int i = 0; i < cols; i++) x[i] = frand() * scale;
         if (t == 1 && cols >= 64) for (int i = 32; i < 64; i++) x[i] = 0.0f; /* a zero block */
-        if (ab == 32) ck_quantize_act32(0, x, cols, q + t * qStride, d + t * dStride, s + t * dStride);
+        if (ab == 32) ck_quantize_act32(0, x, cols, q + t * qStride, d + t * dStride, s + t * dStride, NULL);
         else ck_quantize_act256(0, x, cols, q + t * qStride, d + t * dStride, bs + t * bStride);
     }
     ck_act a = {q, d, s, bs, qStride, dStride, bStride, NULL, NULL, NULL, 0};

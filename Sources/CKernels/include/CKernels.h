@@ -61,13 +61,14 @@ typedef struct {
     const float *ps;
     /// Tokens in the packed copy (the call's nTokens), 0 when absent.
     int pn;
-    /// Optional exact integer sum of each 32-block of q (stride dStride; made by `ck_pack_act32`
-    /// at the AVX-512 level, NULL when absent): the row-interleaved kernels need it.
+    /// Optional exact integer sum of each 32-block of q (stride dStride; written by the
+    /// quantizer, `ck_quantize_act_range`; NULL when absent): the row-interleaved kernels need it.
     const int32_t *asum;
 } ck_act;
 
-/// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums).
-void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s);
+/// Quantize one token's activations to 8-bit blocks of 32 (every isa level gives identical bytes) (Q8_0-like, plus block sums);
+/// `isum` (may be NULL) receives each block's exact integer sum.
+void ck_quantize_act32(int isa, const float *x, int cols, int8_t *q, float *d, float *s, int32_t *isum);
 /// Quantizes tokens [t0, t1) of x (token stride ldx) into the buffers of `a` (32-blocks when
 /// actBlock is 32, else 256-blocks), and for 32-blocks also their block sums into `sums` (stride
 /// a->dStride) when `sums` is not NULL. The same bytes as the one-token functions.
@@ -76,16 +77,18 @@ void ck_quantize_act_range(int isa, int actBlock, const float *x, size_t ldx, in
 /// Quantize one token's activations to 8-bit blocks of 256 (Q8_K-like: float scale, int16 sums per 16).
 void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, int16_t *bsums);
 
-/// What `ck_pack_act32` makes: the token-interleaved copy (read by the batched kernel on the
-/// original weight layout) and/or the per-block activation sums (read by the kernel on the
-/// row-interleaved layout).
+/// Scratch parts beside the quantized activations: the token-interleaved copy (read by the
+/// batched kernel on the original weight layout, made by `ck_pack_act32`) and the per-block
+/// integer sums (read by the kernel on the row-interleaved layout, written by
+/// `ck_quantize_act_range`).
 enum { CK_PACK_COPY = 1, CK_PACK_SUMS = 2 };
-/// Bytes of scratch `ck_pack_act32` needs for `nTokens` tokens of `cols` (a multiple of 32)
-/// at level `isa` for the parts in `what`; 0 when that level uses none of them (then skip it).
+/// Bytes of scratch the parts in `what` need for `nTokens` tokens of `cols` (a multiple of 32) at
+/// level `isa`, the copy first; 0 when that level uses none of them.
 size_t ck_pack_act32_bytes(int isa, int cols, int nTokens, int what);
-/// Fills `buf` (64-byte aligned, `ck_pack_act32_bytes` long) with the parts in `what` for the
-/// 32-block activations in `a` (tokens 0..<nTokens) and sets a->pq/pd/ps/pn and a->asum.
-void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, int what, void *buf);
+/// Fills `buf` (64-byte aligned, `ck_pack_act32_bytes(.., CK_PACK_COPY)` long) with the
+/// token-interleaved copy of the 32-block activations in `a` (tokens 0..<nTokens) and sets
+/// a->pq/pd/ps/pn (NULL / 0 when the level makes none).
+void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
 
 /// Row-interleaved layout of a 32-block matrix (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 with rows a
 /// multiple of 16), read by the AVX-512 batched kernel: rows in groups of 16, each group's blocks
