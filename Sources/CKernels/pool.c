@@ -195,3 +195,35 @@ void ck_pool_run_phased(ck_pool *pool, long np, ck_task_fn pf, void *pctx, long 
     atomic_init(&j.finished, 0);
     ck_pool_run(pool, j.np + (n > 0 ? n : 0), phased_task, &j);
 }
+
+/* ---- contiguous ranges with stealing ----
+   A dispatch's units split into one contiguous range per task; task k claims the units of range
+   k in order, then those left in the other ranges. A thread thus streams through adjacent memory
+   (one matrix region after another), and a late or slow thread's units are still taken. */
+typedef struct {
+    _Atomic long next;
+    long end;
+    char pad[48];
+} ck_range_slot;
+
+size_t ck_ranges_bytes(int n) { return (size_t)(n > 0 ? n : 1) * sizeof(ck_range_slot); }
+
+void ck_ranges_init(void *mem, int n, long units) {
+    ck_range_slot *s = (ck_range_slot *)mem;
+    if (n < 1) n = 1;
+    for (int k = 0; k < n; k++) {
+        atomic_init(&s[k].next, units * k / n);
+        s[k].end = units * (k + 1) / n;
+    }
+}
+
+long ck_ranges_claim(void *mem, int n, int k) {
+    ck_range_slot *s = (ck_range_slot *)mem;
+    for (int i = 0; i < n; i++) {
+        ck_range_slot *r = &s[(k + i) % n];
+        if (atomic_load_explicit(&r->next, memory_order_relaxed) >= r->end) continue;
+        long u = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
+        if (u < r->end) return u;
+    }
+    return -1;
+}

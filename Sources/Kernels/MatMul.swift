@@ -45,15 +45,12 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
 
 @inline(__always) private func align64(_ n: Int) -> Int { (n + 63) & ~63 }
 
-/// Work split: rows in chunks (multiples of 16, whole groups of the interleaved layout) x tokens
-/// in chunks. Never splits a dot product.
-@inline(__always) private func workSplit(rows: Int, nTokens: Int, threads: Int) -> (rowChunk: Int, tokChunk: Int) {
-    if nTokens <= 4 {
-        let target = max(1, threads * 8)
-        return (max(16, ((rows + target - 1) / target + 15) & ~15), nTokens)
-    }
-    // About 16 row chunks per thread (enough to balance), never fewer than 16 rows.
-    return (max(16, (rows / (threads * 16)) & ~15), 64)
+/// Work split: rows in chunks of 32 (two whole 16-row groups of the interleaved layout, which
+/// the kernel does in one pass) x tokens in chunks of 64. Never splits a dot product. The
+/// chunks are small for balance; `MatMulDispatch.run` hands each thread a contiguous range of
+/// them.
+@inline(__always) private func workSplit(nTokens: Int) -> (rowChunk: Int, tokChunk: Int) {
+    (32, min(nTokens, 64))
 }
 
 /// Up to three quantized products over the same activations, run as one pool dispatch.
@@ -96,7 +93,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, packParts: parts, threads: threads,
                          pool: pool, scratch: scratch) { ap, dispatch in
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
-            let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
+            let (rc, tc) = workSplit(nTokens: nTokens)
             let nr = (w.rows + rc - 1) / rc
             let nt = (nTokens + tc - 1) / tc
             return (GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols, act: ap,
@@ -162,7 +159,7 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
     let parts = packParts(gate) | packParts(up)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: gate.cols, nTokens: nTokens, packParts: parts,
                          threads: threads, pool: pool, scratch: scratch) { ap, dispatch in
-        let (rc, tc) = workSplit(rows: gate.rows, nTokens: nTokens, threads: threads)
+        let (rc, tc) = workSplit(nTokens: nTokens)
         let nr = (gate.rows + rc - 1) / rc
         let nt = (nTokens + tc - 1) / tc
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>) -> GemmJob {
@@ -209,11 +206,14 @@ private struct MatMulDispatch {
     let phase: UnsafeMutablePointer<QuantPhase>?
     let phaseTasks: Int
 
+    /// Runs units 0..<n of `fn` in contiguous ranges, one per thread (`ThreadPool.runRanged`):
+    /// a thread's units are adjacent rows, so its weight reads form one stream instead of pieces
+    /// interleaved with the other threads'.
     func run(_ n: Int, context: UnsafeMutableRawPointer, _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
         if let phase {
-            pool.runPhased(phaseTasks, context: UnsafeMutableRawPointer(phase), quantPhaseTask, then: n, context: context, fn)
+            pool.runPhasedRanged(phaseTasks, context: UnsafeMutableRawPointer(phase), quantPhaseTask, then: n, context: context, fn)
         } else {
-            pool.run(n, context: context, fn)
+            pool.runRanged(n, context: context, fn)
         }
     }
 }
@@ -293,7 +293,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
     let rows = w.rows, cols = w.cols, rowBytes = w.rowBytes
     let threads = pool.threadCount
 
-    let (rowChunk, tokChunk) = workSplit(rows: rows, nTokens: nTokens, threads: threads)
+    let (rowChunk, tokChunk) = workSplit(nTokens: nTokens)
     let nr = (rows + rowChunk - 1) / rowChunk
     let nt = (nTokens + tokChunk - 1) / tokChunk
 

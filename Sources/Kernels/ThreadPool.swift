@@ -68,3 +68,74 @@ public final class ThreadPool: @unchecked Sendable {
 private struct PoolTask {
     let call: (Int) -> Void
 }
+
+extension ThreadPool {
+    /// `fn(context, u)` for every unit u in 0..<n, as one task per thread: task k first claims
+    /// the units of the k-th contiguous range of 0..<n in order, then whatever is left of the
+    /// other ranges (`WorkRanges`). Threads that work on adjacent units (rows of a matrix) thus
+    /// read memory in one stream each, and a thread that starts late still gets its share taken.
+    public func runRanged(_ n: Int, context: UnsafeMutableRawPointer,
+                          _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        runPhasedRanged(0, context: context, fn, then: n, context: context, fn)
+    }
+
+    /// `runPhased` whose second phase is `runRanged`'s: units 0..<n in contiguous ranges, one
+    /// task per thread, each started only after every first-phase task has finished.
+    public func runPhasedRanged(_ firstCount: Int, context firstContext: UnsafeMutableRawPointer,
+                                _ first: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void,
+                                then n: Int, context: UnsafeMutableRawPointer,
+                                _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        let tasks = max(1, min(threadCount, n))
+        withUnsafeTemporaryAllocation(byteCount: ck_ranges_bytes(Int32(tasks)), alignment: 64) { mem in
+            ck_ranges_init(mem.baseAddress!, Int32(tasks), max(n, 0))
+            var job = RangedJob(ranges: mem.baseAddress!, count: Int32(tasks), context: context, unit: fn)
+            withUnsafeMutablePointer(to: &job) { jp in
+                if firstCount > 0 {
+                    runPhased(firstCount, context: firstContext, first, then: n > 0 ? tasks : 0,
+                              context: UnsafeMutableRawPointer(jp), rangedTask)
+                } else if n > 0 {
+                    run(tasks, context: UnsafeMutableRawPointer(jp), rangedTask)
+                }
+            }
+        }
+    }
+}
+
+/// Units of a dispatch claimed in contiguous ranges.
+private struct RangedJob {
+    let ranges: UnsafeMutableRawPointer
+    let count: Int32
+    let context: UnsafeMutableRawPointer
+    let unit: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void
+}
+
+private let rangedTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, k in
+    let r = ctx.unsafelyUnwrapped.assumingMemoryBound(to: RangedJob.self)
+    while true {
+        let u = ck_ranges_claim(r.pointee.ranges, r.pointee.count, Int32(k))
+        if u < 0 { return }
+        r.pointee.unit(r.pointee.context, u)
+    }
+}
+
+/// The claiming rule of `ThreadPool.runRanged`, on its own: `units` units split into `tasks`
+/// contiguous ranges (range k = units*k/tasks ..< units*(k+1)/tasks); `claim(task:)` returns the
+/// next unit of the task's own range, else the next unit of the following ranges in turn, else
+/// nil. Safe to call from several threads at once; each unit is returned exactly once.
+public final class WorkRanges: @unchecked Sendable {
+    private let mem: UnsafeMutableRawPointer
+    public let tasks: Int
+
+    public init(units: Int, tasks: Int) {
+        self.tasks = max(1, tasks)
+        mem = .allocate(byteCount: ck_ranges_bytes(Int32(self.tasks)), alignment: 64)
+        ck_ranges_init(mem, Int32(self.tasks), max(units, 0))
+    }
+
+    deinit { mem.deallocate() }
+
+    public func claim(task: Int) -> Int? {
+        let u = ck_ranges_claim(mem, Int32(tasks), Int32(task))
+        return u < 0 ? nil : u
+    }
+}

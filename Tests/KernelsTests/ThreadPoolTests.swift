@@ -67,4 +67,64 @@ import Kernels
             if seen.contains(where: { $0 != want }) { break }
         }
     }
+
+    /// The claiming rule, step by step: 10 units in 3 ranges [0,3) [3,6) [6,10). A task takes its
+    /// own range front to back, then the next ranges' fronts in turn.
+    @Test func rangesClaimOwnRangeThenSteal() {
+        let r = WorkRanges(units: 10, tasks: 3)
+        var got: [Int?] = []
+        for _ in 0..<3 { got.append(r.claim(task: 1)) }
+        #expect(got == [3, 4, 5])
+        #expect(r.claim(task: 1) == 6)      // range 1 is done: steal range 2's front
+        #expect(r.claim(task: 2) == 7)
+        #expect(r.claim(task: 0) == 0)
+        #expect(r.claim(task: 2) == 8)
+        #expect(r.claim(task: 2) == 9)
+        #expect(r.claim(task: 2) == 1)      // ranges 2 and 1 done: range 0's front
+        #expect(r.claim(task: 0) == 2)
+        #expect(r.claim(task: 0) == nil)
+        #expect(r.claim(task: 1) == nil)
+        #expect(WorkRanges(units: 0, tasks: 2).claim(task: 0) == nil)
+        // More tasks than units: ranges [0,0) [0,1) [1,1) [1,2); task 0's own is empty.
+        let one = WorkRanges(units: 2, tasks: 4)
+        #expect([one.claim(task: 0), one.claim(task: 0), one.claim(task: 0)] == [0, 1, nil])
+    }
+
+    /// `runRanged` and `runPhasedRanged`: every unit runs exactly once, after every first-phase
+    /// task, over many dispatches, sizes and thread counts.
+    @Test(arguments: [1, 2, 3, 4])
+    func rangedRunsEveryUnitOnce(threads: Int) {
+        struct Buffers { let counts: UnsafeMutablePointer<Int>; let first: UnsafeMutablePointer<Int>; let late: UnsafeMutablePointer<Int> }
+        let pool = ThreadPool(threadCount: threads)
+        for n in [0, 1, 2, 5, 64, 1000] {
+            var buf = Buffers(counts: .allocate(capacity: max(n, 1)), first: .allocate(capacity: 7), late: .allocate(capacity: 1))
+            buf.counts.initialize(repeating: 0, count: max(n, 1))
+            buf.first.initialize(repeating: 1, count: 7)
+            buf.late.initialize(to: 0)
+            defer { buf.counts.deallocate(); buf.first.deallocate(); buf.late.deallocate() }
+            let unit: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, u in
+                let b = ctx!.assumingMemoryBound(to: Buffers.self).pointee
+                b.counts[u] += 1
+                for k in 0..<7 where b.first[k] == 0 { b.late[0] += 1 }
+            }
+            let first: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, i in
+                usleep(UInt32(10 * (i % 3)))
+                ctx!.assumingMemoryBound(to: Buffers.self).pointee.first[i] = 1
+            }
+            for _ in 0..<20 {
+                withUnsafeMutablePointer(to: &buf) { pool.runRanged(n, context: UnsafeMutableRawPointer($0), unit) }
+            }
+            for _ in 0..<20 {
+                for k in 0..<7 { buf.first[k] = 0 }
+                withUnsafeMutablePointer(to: &buf) { ctx in
+                    pool.runPhasedRanged(7, context: UnsafeMutableRawPointer(ctx), first, then: n,
+                                         context: UnsafeMutableRawPointer(ctx), unit)
+                }
+                for k in 0..<7 { #expect(buf.first[k] == 1) }
+            }
+            // No second-phase unit ran before every first-phase task had set its flag.
+            #expect(buf.late.pointee == 0, "n \(n)")
+            for u in 0..<n { #expect(buf.counts[u] == 40, "n \(n) unit \(u)") }
+        }
+    }
 }

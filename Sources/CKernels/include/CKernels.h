@@ -134,6 +134,13 @@ void ck_pool_run(ck_pool *pool, long n, ck_task_fn fn, void *ctx);
 /// have finished — fn(ctx, i) for i in 0..<n.
 void ck_pool_run_phased(ck_pool *pool, long np, ck_task_fn pf, void *pctx, long n, ck_task_fn fn, void *ctx);
 
+/// Work in contiguous ranges: `units` units split into `n` ranges (one per task of a dispatch of
+/// n tasks, in `ck_ranges_bytes(n)` bytes at `mem`, 64-byte aligned). Task k claims range k's
+/// units in order, then what is left of the others; -1 when every unit is taken.
+size_t ck_ranges_bytes(int n);
+void ck_ranges_init(void *mem, int n, long units);
+long ck_ranges_claim(void *mem, int n, int k);
+
 /// Attention for one query token over paged K/V (see Swift docs).
 void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,
                         const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
