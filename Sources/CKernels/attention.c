@@ -219,8 +219,9 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
 /* Grouped kernel: all query heads [0, G) that share one kv head, HD known at compile time (multiple
    of 16). Canonical order, per head (it does not depend on G, on which heads share a call, or on the
    page size):
-    * positions [ws, cl) are taken in chunks of CK_ATT_GCHUNK (64) from ws, a chunk's rows found
-      page by page through the block table;
+    * positions [ws, cl) are taken in chunks from ws: the first of CK_ATT_FIRST (16) positions, the
+      others of CK_ATT_GCHUNK (64); a chunk's rows are found page by page through the block table
+      (a short first chunk: it is the one read without a prefetch ahead of it);
     * score of position j: 16-lane partial s = q[0:16]*k[0:16], then s = fma(q[16i:], k[16i:], s)
       for i = 1 .. HD/16-1; 16 positions' partials are reduced together by a transposing tree
       (pairs of lanes, then of lane pairs, then of 128-bit quarters, then of halves), times scale;
@@ -233,6 +234,7 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
    accumulators of a tile (tile heads x up to 8 vectors of 16 dims) stay in registers over the
    chunk. KT changes only the loads: the arithmetic is the float cache's on the widened values. */
 #define CK_ATT_GCHUNK 64
+#define CK_ATT_FIRST 16
 #ifndef CK_ATT_PREFETCH
 #define CK_ATT_PREFETCH 1
 #endif
@@ -372,21 +374,23 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
     }
     /* bytes [pf0, pf1) of a position's row hold the kv heads of [h0, h1) */
     const size_t pf0 = kv_bytes((size_t)(h0 / group) * HD, KT), pf1 = kv_bytes((size_t)((h1 - 1) / group + 1) * HD, KT);
-    int n = cl - ws < CK_ATT_GCHUNK ? cl - ws : CK_ATT_GCHUNK;
+    int n = cl - ws < CK_ATT_FIRST ? cl - ws : CK_ATT_FIRST;
     if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, off);
     for (int p = ws; p < cl;) {
         const int pn = p + n, nn = cl - pn < CK_ATT_GCHUNK ? cl - pn : CK_ATT_GCHUNK;
-        if (nn > 0) {
-            chunk_rows(bt, blockSize, pn, nn, posStride, 0, offn);
+        if (nn > 0) chunk_rows(bt, blockSize, pn, nn, posStride, 0, offn);
+        const int nkv = (h1 - 1) / group - h0 / group + 1;
+        int pi = 0;
+        for (int h = h0; h < h1; pi++) {
 #if CK_ATT_PREFETCH
-            for (int j = 0; j < nn; j++)
+            /* the next chunk's rows, a share before each kv head's tiles: spread over this chunk's
+               work, so that they do not push this chunk's rows out of L1 all at once */
+            for (int j = nn * pi / nkv; j < nn * (pi + 1) / nkv; j++)
                 for (size_t b = pf0; b < pf1; b += 64) {
                     _mm_prefetch((const char *)kCache + kv_bytes(offn[j], KT) + b, _MM_HINT_T0);
                     _mm_prefetch((const char *)vCache + kv_bytes(offn[j], KT) + b, _MM_HINT_T0);
                 }
 #endif
-        }
-        for (int h = h0; h < h1;) {
             const int kvh = h / group;
             int he = (kvh + 1) * group;
             if (he > h1) he = h1;

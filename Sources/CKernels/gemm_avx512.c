@@ -707,7 +707,11 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t grec, int n
         __m512 dw[2], mw[2];
         for (int h = 0; h < G; h++) {
             const uint8_t *p = g + h * grec + (size_t)b * rec;
-            for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 4 * rec + o), _MM_HINT_T0);
+            /* far ahead into L2, near ahead into L1 (which must also hold A and the activations) */
+            for (size_t o = 0; o < rec; o += 64) {
+                _mm_prefetch((const char *)(p + 8 * rec + o), _MM_HINT_T1);
+                _mm_prefetch((const char *)(p + 2 * rec + o), _MM_HINT_T0);
+            }
             x16_load(type, p, w[h], &dw[h], &mw[h]);
         }
         float *Ab = A + 16 * (b & 15);

@@ -48,10 +48,18 @@ public struct RoPE: Sendable {
     /// Rotates the first `ropeDim` dims of each of `heads` heads (x = heads*headDim floats) by
     /// angles from `angles(position:into:)`.
     public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, angles cs: UnsafePointer<Float>) {
+        Self.apply(x, heads: heads, headDim: headDim, ropeDim: ropeDim, neox: style == .neox, angles: cs)
+    }
+
+    /// `apply` from the shape alone (no instance: hot loops on several threads touch nothing
+    /// reference-counted).
+    @inline(__always)
+    public static func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, ropeDim: Int, neox: Bool,
+                             angles cs: UnsafePointer<Float>) {
         let half = ropeDim / 2
         // One plain loop per style (no per-element branch), which the compiler vectorizes; the
         // arithmetic per element is the same either way.
-        switch style {
+        switch neox ? RoPEStyle.neox : .normal {
         case .normal:
             for h in 0..<heads {
                 let p = x + h * headDim

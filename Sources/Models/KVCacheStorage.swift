@@ -115,21 +115,21 @@ public final class KVCacheStorage: @unchecked Sendable {
         numBlocks * blockSize * layerCount * (dtype.byteCount(values: kvHeads * keyDim) + dtype.byteCount(values: kvHeads * valueDim))
     }
 
-    /// Stores one token's K (`kvHeads * keyDim` floats) and V (`kvHeads * valueDim`) of layer `l`
-    /// at `slot` (physical block * blockSize + offset), converted to `dtype`.
+    /// Stores one token's K (`keyCount` floats) and V (`valueCount`) in one layer's K and V memory
+    /// (`keys[l]`, `values[l]`) at `slot` (physical block * blockSize + offset), converted to `dtype`.
     @inline(__always)
-    func store(layer l: Int, slot: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        let kDim = kvHeads * keyDim, vDim = kvHeads * valueDim
+    static func store(dtype: KVCacheDType, keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer, slot: Int,
+                      keyCount kDim: Int, valueCount vDim: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
         switch dtype {
         case .f32:
-            (keys[l].assumingMemoryBound(to: Float.self) + slot * kDim).update(from: key, count: kDim)
-            (values[l].assumingMemoryBound(to: Float.self) + slot * vDim).update(from: value, count: vDim)
+            (keys.assumingMemoryBound(to: Float.self) + slot * kDim).update(from: key, count: kDim)
+            (values.assumingMemoryBound(to: Float.self) + slot * vDim).update(from: value, count: vDim)
         case .f16:
-            convertToF16(key, keys[l].assumingMemoryBound(to: UInt16.self) + slot * kDim, count: kDim)
-            convertToF16(value, values[l].assumingMemoryBound(to: UInt16.self) + slot * vDim, count: vDim)
+            convertToF16(key, keys.assumingMemoryBound(to: UInt16.self) + slot * kDim, count: kDim)
+            convertToF16(value, values.assumingMemoryBound(to: UInt16.self) + slot * vDim, count: vDim)
         case .q8_0:
-            quantizeKVQ8_0(key, keys[l] + slot * dtype.byteCount(values: kDim), count: kDim)
-            quantizeKVQ8_0(value, values[l] + slot * dtype.byteCount(values: vDim), count: vDim)
+            quantizeKVQ8_0(key, keys + slot * dtype.byteCount(values: kDim), count: kDim)
+            quantizeKVQ8_0(value, values + slot * dtype.byteCount(values: vDim), count: vDim)
         }
     }
 

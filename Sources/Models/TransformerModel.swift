@@ -102,11 +102,16 @@ public final class TransformerModel: @unchecked Sendable {
             // Few tokens (decode): split each token's heads across the workers too. Every head is
             // computed the same way whatever the split, so results do not depend on it.
             let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
+            let prepPerTask = max(1, n / (pool.threadCount * 8))
             batch.positions.withUnsafeBufferPointer { positions in
-                var prep = TokenPrepJob(layer: w, layerIndex: l, cache: cache, rope: rope,
+                var prep = TokenPrepJob(bq: w.bq?.pointer, bk: w.bk?.pointer, bv: w.bv?.pointer,
+                                        qNorm: w.qNorm?.pointer, kNorm: w.kNorm?.pointer,
+                                        ropeDim: rope.ropeDim, neox: rope.style == .neox,
                                         angles: ws.angles + angleOffset, angleStride: 2 * rd, slot: slot,
                                         q: ws.q, k: ws.k, v: ws.v, qDim: qDim, kDim: kDim, vDim: vDim,
-                                        heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, eps: c.rmsEps)
+                                        heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, eps: c.rmsEps,
+                                        keyCache: cache.keys[l], valueCache: cache.values[l], dtype: cache.dtype,
+                                        tokens: n, perTask: prepPerTask)
                 var job = AttentionJob(q: ws.q, kCache: cache.keys[l], vCache: cache.values[l], dtype: cache.dtype,
                                        out: ws.att, tables: ws.tables,
                                        tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
@@ -115,8 +120,11 @@ public final class TransformerModel: @unchecked Sendable {
                                        blockSize: bs, window: sliding ? c.slidingWindow : 0, scale: c.attentionScale)
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
-                        pool.runPhased(n, context: UnsafeMutableRawPointer(pp), tokenPrepTask,
-                                       then: n * groups, context: UnsafeMutableRawPointer(jp), attentionTask)
+                        // Prep tasks of several tokens (a task claim is an atomic on a line both
+                        // threads write: per token, prefill spent more on claims than on the work);
+                        // attention in contiguous ranges, so a thread stays on one sequence's K/V.
+                        pool.runPhasedRanged((n + prepPerTask - 1) / prepPerTask, context: UnsafeMutableRawPointer(pp),
+                                             tokenPrepTask, then: n * groups, context: UnsafeMutableRawPointer(jp), attentionTask)
                     }
                 }
             }
@@ -146,12 +154,13 @@ public final class TransformerModel: @unchecked Sendable {
     }
 }
 
-/// One layer's per-token work between the Q/K/V products and attention, for the pool.
+/// One layer's per-token work between the Q/K/V products and attention, for the pool: plain
+/// pointers and values only, so a task copies nothing reference-counted.
 private struct TokenPrepJob {
-    let layer: LayerWeights
-    let layerIndex: Int
-    unowned(unsafe) let cache: KVCacheStorage
-    let rope: RoPE
+    let bq: UnsafePointer<Float>?, bk: UnsafePointer<Float>?, bv: UnsafePointer<Float>?
+    let qNorm: UnsafePointer<Float>?, kNorm: UnsafePointer<Float>?
+    let ropeDim: Int
+    let neox: Bool
     let angles: UnsafeMutablePointer<Float>
     let angleStride: Int
     let slot: UnsafeMutablePointer<Int>
@@ -161,25 +170,33 @@ private struct TokenPrepJob {
     let qDim: Int, kDim: Int, vDim: Int
     let heads: Int, kvHeads: Int, headDim: Int
     let eps: Float
+    let keyCache: UnsafeMutableRawPointer, valueCache: UnsafeMutableRawPointer
+    let dtype: KVCacheDType
+    let tokens: Int, perTask: Int
 }
 
-/// Task `i`: token i's biases, QK-norm, RoPE, and its K/V stored at its slot.
-private let tokenPrepTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, i in
-    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: TokenPrepJob.self)
-    let w = j.pointee.layer
-    let hd = j.pointee.headDim
-    let q = j.pointee.q + i * j.pointee.qDim, k = j.pointee.k + i * j.pointee.kDim, v = j.pointee.v + i * j.pointee.vDim
-    if let b = w.bq { for x in 0 ..< j.pointee.qDim { q[x] += b.pointer[x] } }
-    if let b = w.bk { for x in 0 ..< j.pointee.kDim { k[x] += b.pointer[x] } }
-    if let b = w.bv { for x in 0 ..< j.pointee.vDim { v[x] += b.pointer[x] } }
-    if let qn = w.qNorm, let kn = w.kNorm {
-        for h in 0 ..< j.pointee.heads { rmsNorm(q + h * hd, weight: qn.pointer, count: hd, eps: j.pointee.eps, q + h * hd) }
-        for h in 0 ..< j.pointee.kvHeads { rmsNorm(k + h * hd, weight: kn.pointer, count: hd, eps: j.pointee.eps, k + h * hd) }
+/// Task `t`: for tokens t*perTask ..< (t+1)*perTask, the biases, QK-norm, RoPE, and the K/V
+/// stored at the token's slot.
+private let tokenPrepTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, t in
+    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: TokenPrepJob.self).pointee
+    for i in t * j.perTask ..< min(j.tokens, (t + 1) * j.perTask) { prepareToken(j, i) }
+}
+
+@inline(__always) private func prepareToken(_ j: TokenPrepJob, _ i: Int) {
+    let hd = j.headDim
+    let q = j.q + i * j.qDim, k = j.k + i * j.kDim, v = j.v + i * j.vDim
+    if let b = j.bq { for x in 0 ..< j.qDim { q[x] += b[x] } }
+    if let b = j.bk { for x in 0 ..< j.kDim { k[x] += b[x] } }
+    if let b = j.bv { for x in 0 ..< j.vDim { v[x] += b[x] } }
+    if let qn = j.qNorm, let kn = j.kNorm {
+        for h in 0 ..< j.heads { rmsNorm(q + h * hd, weight: qn, count: hd, eps: j.eps, q + h * hd) }
+        for h in 0 ..< j.kvHeads { rmsNorm(k + h * hd, weight: kn, count: hd, eps: j.eps, k + h * hd) }
     }
-    let angles = j.pointee.angles + i * j.pointee.angleStride
-    j.pointee.rope.apply(q, heads: j.pointee.heads, angles: angles)
-    j.pointee.rope.apply(k, heads: j.pointee.kvHeads, angles: angles)
-    j.pointee.cache.store(layer: j.pointee.layerIndex, slot: j.pointee.slot[i], key: k, value: v)
+    let angles = j.angles + i * j.angleStride
+    RoPE.apply(q, heads: j.heads, headDim: hd, ropeDim: j.ropeDim, neox: j.neox, angles: angles)
+    RoPE.apply(k, heads: j.kvHeads, headDim: hd, ropeDim: j.ropeDim, neox: j.neox, angles: angles)
+    KVCacheStorage.store(dtype: j.dtype, keys: j.keyCache, values: j.valueCache, slot: j.slot[i],
+                         keyCount: j.kDim, valueCount: j.vDim, key: k, value: v)
 }
 
 /// One layer's attention work for the pool, passed by address so dispatch allocates nothing.
