@@ -142,6 +142,14 @@ void ck_gemm_q_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, i
 void ck_gemm_f_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                         const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_portable(const float *a, const float *b, int n);
+/* Row-interleaved layout (ck_interleave): where group g's record of block b starts, in records of
+   16 * blockBytes bytes, for ng groups of nb blocks. Groups 2P and 2P+1 form a pair whose records
+   alternate block by block (one stream per pair); the last group of an odd count is alone. */
+static inline size_t ck_x16_record(int g, int b, int ng, int nb) {
+    if ((g | 1) < ng) return ((size_t)(g & ~1) * (size_t)nb + 2 * (size_t)b + (size_t)(g & 1));
+    return (size_t)g * (size_t)nb + (size_t)b;
+}
+
 #if defined(__x86_64__)
 void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const ck_act *a, int t0, int t1, float *y, size_t ldy);
@@ -149,7 +157,7 @@ void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
                       const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_avx512(const float *a, const float *b, int n);
 void ck_pack_act32_avx512(ck_act *a, int cols, int nTokens, void *buf);
-void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, size_t rb, int r0, int r1, int cols,
+void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, size_t rb, int r0, int r1, int cols,
                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const ck_act *a, int t0, int t1, float *y, size_t ldy);

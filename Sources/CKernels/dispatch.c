@@ -23,16 +23,16 @@ int ck_detect_isa(void) {
 
 void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1, int cols,
                const ck_act *a, int t0, int t1, float *y, size_t ldy) {
-    ck_gemm_qx(isa, type, w, NULL, rowBytes, r0, r1, cols, a, t0, t1, y, ldy);
+    ck_gemm_qx(isa, type, w, NULL, r1, rowBytes, r0, r1, cols, a, t0, t1, y, ldy);
 }
 
-void ck_gemm_qx(int isa, int type, const void *w, const void *wx, size_t rowBytes, int r0, int r1, int cols,
+void ck_gemm_qx(int isa, int type, const void *w, const void *wx, int rows, size_t rowBytes, int r0, int r1, int cols,
                 const ck_act *a, int t0, int t1, float *y, size_t ldy) {
 #if defined(__x86_64__)
-    if (isa == CK_ISA_AVX512) { ck_gemm_qx_avx512(type, (const uint8_t *)w, (const uint8_t *)wx, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
+    if (isa == CK_ISA_AVX512) { ck_gemm_qx_avx512(type, (const uint8_t *)w, (const uint8_t *)wx, rows, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
     if (isa == CK_ISA_AVX2) { ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
 #endif
-    (void)isa; (void)wx;
+    (void)isa; (void)wx; (void)rows;
 #if defined(__aarch64__)
     /* NEON/dotprod is bitwise identical to the portable kernel, so it serves the portable level */
     if (ck_neon_dot_available()) { ck_gemm_q_neon(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }

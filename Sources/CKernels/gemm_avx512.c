@@ -689,10 +689,11 @@ AI512 void x16_store(const float *A, int t0, int nt, float *y, size_t ldy, int r
     }
 }
 
-/* G (1 or 2) consecutive 16-row groups at g (group stride grec) for nt tokens: each activation
-   dword is broadcast once for both groups. A holds G scratch areas of 272 * 16 floats. */
-AI512 void x16_group(int type, const int G, const uint8_t *g, size_t grec, int nb, const ck_act *a, int t0, int nt,
-                     float *y, size_t ldy, int r, float *A) {
+/* G (1 or 2) consecutive 16-row groups for nt tokens: group h's record of block b at
+   g + h * hoff + b * bstride (a pair: hoff = one record, bstride = two). Each activation dword is
+   broadcast once for both groups. A holds G scratch areas of 272 * 16 floats. */
+AI512 void x16_group(int type, const int G, const uint8_t *g, size_t hoff, size_t bstride, int nb, const ck_act *a,
+                     int t0, int nt, float *y, size_t ldy, int r, float *A) {
     const int hm = type == CK_Q4_1 || type == CK_Q5_1;
     const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (type == CK_Q8_0 ? 128 : 0));
     const size_t rec = 16 * (size_t)ck_bbytes(type);
@@ -706,11 +707,11 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t grec, int n
         __m512i w[2][8];
         __m512 dw[2], mw[2];
         for (int h = 0; h < G; h++) {
-            const uint8_t *p = g + h * grec + (size_t)b * rec;
+            const uint8_t *p = g + h * hoff + (size_t)b * bstride;
             /* far ahead into L2, near ahead into L1 (which must also hold A and the activations) */
             for (size_t o = 0; o < rec; o += 64) {
-                _mm_prefetch((const char *)(p + 8 * rec + o), _MM_HINT_T1);
-                _mm_prefetch((const char *)(p + 2 * rec + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(p + 4 * bstride + o), _MM_HINT_T1);
+                _mm_prefetch((const char *)(p + bstride + o), _MM_HINT_T0);
             }
             x16_load(type, p, w[h], &dw[h], &mw[h]);
         }
@@ -744,10 +745,10 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t grec, int n
 }
 
 #define X16FN(TY, NAME)                                                                                        \
-    static T512 void NAME(int G, const uint8_t *g, size_t grec, int nb, const ck_act *a, int t0, int nt, float *y, \
-                          size_t ldy, int r, float *A) {                                                       \
-        if (G == 2) x16_group(TY, 2, g, grec, nb, a, t0, nt, y, ldy, r, A);                                     \
-        else x16_group(TY, 1, g, grec, nb, a, t0, nt, y, ldy, r, A);                                           \
+    static T512 void NAME(int G, const uint8_t *g, size_t hoff, size_t bstride, int nb, const ck_act *a, int t0,   \
+                          int nt, float *y, size_t ldy, int r, float *A) {                                     \
+        if (G == 2) x16_group(TY, 2, g, hoff, bstride, nb, a, t0, nt, y, ldy, r, A);                           \
+        else x16_group(TY, 1, g, hoff, bstride, nb, a, t0, nt, y, ldy, r, A);                                  \
     }
 X16FN(CK_Q4_0, x16_q4_0)
 X16FN(CK_Q4_1, x16_q4_1)
@@ -758,9 +759,9 @@ X16FN(CK_Q8_0, x16_q8_0)
 /* Rows [r0,r1) x tokens [t0,t1) with whole 16-row groups from the interleaved copy; returns
    0 when it cannot (then nothing was written). Rows outside whole groups are left to the caller
    through *gs / *ge. */
-static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
+static T512 int gemm_x16(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
                          float *y, size_t ldy, int *gs, int *ge) {
-    void (*f)(int, const uint8_t *, size_t, int, const ck_act *, int, int, float *, size_t, int, float *);
+    void (*f)(int, const uint8_t *, size_t, size_t, int, const ck_act *, int, int, float *, size_t, int, float *);
     switch (type) {
     case CK_Q4_0: f = x16_q4_0; break;
     case CK_Q4_1: f = x16_q4_1; break;
@@ -775,12 +776,18 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, 
     if (s >= e) return 0;
     /* per group and token: 16 lanes + 1 vector of padding (fewer L1 set conflicts) */
     _Alignas(64) float A[2 * 17 * 16 * 16];
-    const size_t grec = (size_t)nb * 16 * (size_t)ck_bbytes(type);
-    /* two groups (32 rows) at a time: each activation broadcast feeds both */
-    for (int r = s; r < e; r += 32) {
-        const int G = e - r >= 32 ? 2 : 1;
+    const size_t rec = 16 * (size_t)ck_bbytes(type);
+    const int ng = rows / 16;
+    /* a whole pair (32 rows) at a time where the range allows: each activation broadcast feeds both
+       groups, and their records alternate in memory; otherwise one group, every other record of
+       its pair (or every record, for a lone last group) */
+    for (int g = s / 16; g < e / 16;) {
+        const int paired = (g | 1) < ng;
+        const uint8_t *base = wx + ck_x16_record(g, 0, ng, nb) * rec;
+        const int G = paired && (g & 1) == 0 && g + 1 < e / 16 ? 2 : 1;
         for (int tc = t0; tc < t1; tc += 16)
-            f(G, wx + (size_t)(r / 16) * grec, grec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, r, A);
+            f(G, base, rec, paired ? 2 * rec : rec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, 16 * g, A);
+        g += G;
     }
     *gs = s; *ge = e;
     return 1;
@@ -794,10 +801,10 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int r0, int r1, int cols, 
 
 #define SEL(P, TY) do { f44 = P##_##TY##_44; f41 = P##_##TY##_41; f14 = P##_##TY##_14; f11 = P##_##TY##_11; } while (0)
 
-void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, size_t rb, int r0, int r1, int cols,
+void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, size_t rb, int r0, int r1, int cols,
                        const ck_act *a, int t0, int t1, float *y, size_t ldy) {
     int gs, ge;
-    if (wx != NULL && t1 - t0 >= CK_X16_MIN_T && gemm_x16(type, wx, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+    if (wx != NULL && t1 - t0 >= CK_X16_MIN_T && gemm_x16(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
         if (r0 < gs) ck_gemm_q_avx512(type, w, rb, r0, gs, cols, a, t0, t1, y, ldy);
         if (ge < r1) ck_gemm_q_avx512(type, w, rb, ge, r1, cols, a, t0, t1, y, ldy);
         return;

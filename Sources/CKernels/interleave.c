@@ -32,9 +32,10 @@ void ck_interleave(int type, const void *src, size_t rowBytes, int rows, int col
     const int sc = hb + (q5 ? 64 : 0);           /* then the Q5 high-bit words, then the quants */
     const int qo = (hm ? 4 : 2) + (q5 ? 4 : 0);  /* quant offset inside an original block */
     const int chunks = type == CK_Q8_0 ? 8 : 4;
-    for (int g = 0; g < rows / 16; g++) {
+    const int ng = rows / 16;
+    for (int g = 0; g < ng; g++) {
         for (int b = 0; b < nb; b++) {
-            uint8_t *o = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)b) * rec;
+            uint8_t *o = (uint8_t *)dst + ck_x16_record(g, b, ng, nb) * rec;
             for (int r = 0; r < 16; r++) {
                 const uint8_t *blk = (const uint8_t *)src + (size_t)(16 * g + r) * rowBytes + (size_t)b * (size_t)bb;
                 memcpy(o + 2 * r, blk, 2);

@@ -39,7 +39,7 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
     let rc = task % j.pointee.nr, tc = task / j.pointee.nr
     let r0 = rc * j.pointee.rowChunk, r1 = min(j.pointee.rows, r0 + j.pointee.rowChunk)
     let t0 = tc * j.pointee.tokChunk, t1 = min(j.pointee.nTokens, t0 + j.pointee.tokChunk)
-    ck_gemm_qx(j.pointee.isa, j.pointee.type, j.pointee.w, j.pointee.wx, j.pointee.rowBytes, Int32(r0), Int32(r1),
+    ck_gemm_qx(j.pointee.isa, j.pointee.type, j.pointee.w, j.pointee.wx, Int32(j.pointee.rows), j.pointee.rowBytes, Int32(r0), Int32(r1),
               Int32(j.pointee.cols), j.pointee.act, Int32(t0), Int32(t1), j.pointee.y, j.pointee.ldy)
 }
 

@@ -1,4 +1,5 @@
 import Testing
+import CKernels
 import Kernels
 
 private let computeFixtures = Fixture.all.filter { $0.type.isSupportedForCompute }.map(\.name)
@@ -218,6 +219,52 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
                                 "\(type) \(rows)x\(cols) n=\(n) threads=\(threads)")
                     }
                 }
+            }
+        }
+    }
+
+    /// The interleaved kernel on any range of whole 16-row groups (a range may start in the middle
+    /// of a pair, or end on a lone last group): bitwise the portable kernel on the original layout.
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
+    func interleavedKernelOnGroupRanges(type: QuantType) {
+        var rng = TestRNG(seed: 91)
+        let cols = 96, nb = cols / 32, maxTokens = 17
+        for rows in [48, 64, 80] {
+            var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            for b in 0..<(raw.count / type.blockBytes) {
+                let o = b * type.blockBytes
+                for s in (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]) {
+                    raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
+                    raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
+                }
+            }
+            let x = rng.floats(cols * maxTokens, scale: 3)
+            var q = [Int8](repeating: 0, count: cols * maxTokens)
+            var d = [Float](repeating: 0, count: nb * maxTokens), sc = d
+            var sums = [Int32](repeating: 0, count: nb * maxTokens)
+            raw.withUnsafeBytes { buf in
+                let plain = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
+                let inter = plain.withInterleavedCopy()
+                guard let wx = inter.interleaved else { return }   // no AVX-512: no copy to test
+                q.withUnsafeMutableBufferPointer { qb in d.withUnsafeMutableBufferPointer { db in
+                sc.withUnsafeMutableBufferPointer { sb in sums.withUnsafeMutableBufferPointer { ab in
+                    var act = ck_act(q: qb.baseAddress!, d: db.baseAddress!, s: sb.baseAddress!, bsums: nil, qStride: cols,
+                                     dStride: nb, bStride: 0, pq: nil, pd: nil, ps: nil, pn: 0, asum: ab.baseAddress!)
+                    x.withUnsafeBufferPointer { xb in
+                        ck_quantize_act_range(Int32(KernelDispatch.Level.portable.rawValue), 32, xb.baseAddress!, cols, Int32(cols),
+                                              0, Int32(maxTokens), &act, ab.baseAddress!)
+                    }
+                    for (r0, r1) in [(0, rows), (16, rows), (16, 32), (rows - 16, rows), (16, rows - 16), (32, rows)] where r0 < r1 {
+                        for n in [1, 5, maxTokens] {
+                            var want = [Float](repeating: .nan, count: n * rows), got = want
+                            ck_gemm_q(Int32(KernelDispatch.Level.portable.rawValue), Int32(type.rawValue), buf.baseAddress!,
+                                      type.rowBytes(cols), Int32(r0), Int32(r1), Int32(cols), &act, 0, Int32(n), &want, rows)
+                            ck_gemm_qx(Int32(KernelDispatch.Level.avx512.rawValue), Int32(type.rawValue), buf.baseAddress!, wx,
+                                       Int32(rows), type.rowBytes(cols), Int32(r0), Int32(r1), Int32(cols), &act, 0, Int32(n), &got, rows)
+                            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(type) rows \(rows) [\(r0),\(r1)) n=\(n)")
+                        }
+                    }
+                }}}}
             }
         }
     }

@@ -91,8 +91,10 @@ size_t ck_pack_act32_bytes(int isa, int cols, int nTokens, int what);
 void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
 
 /// Row-interleaved layout of a 32-block matrix (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 with rows a
-/// multiple of 16), read by the AVX-512 batched kernel: rows in groups of 16, each group's blocks
-/// in order, and each block of a group one record of 16 * blockBytes bytes: the 16 rows' f16
+/// multiple of 16), read by the AVX-512 batched kernel: rows in groups of 16; each block of a group
+/// is one record of 16 * blockBytes bytes; groups 2P and 2P+1 form a pair whose records alternate
+/// (block 0 of 2P, block 0 of 2P+1, block 1 of 2P, ...), so that the kernel, which does a pair in
+/// one pass, reads one stream; the last group of an odd count has its blocks in order. A record: the 16 rows' f16
 /// scales (then the 16 mins for Q4_1/Q5_1), for Q5 the 16 rows' fifth bits (a 32-bit word per
 /// row, rearranged: byte i, bit k = the bit of chunk k's byte i), then the quants with row r in
 /// 32-bit lane r: for Q4/Q5 four 64-byte chunks (chunk c, lane r = bytes 4c..4c+3 of row r's 16
@@ -111,9 +113,9 @@ void ck_gemm_q(int isa, int type, const void *w, size_t rowBytes, int r0, int r1
                const ck_act *a, int t0, int t1, float *y, size_t ldy);
 
 /// `ck_gemm_q` with an optional row-interleaved copy `wx` of the same matrix (`ck_interleave`;
-/// NULL when there is none): the AVX-512 level reads whole 16-row groups from it. Results are
-/// bitwise those of `ck_gemm_q`.
-void ck_gemm_qx(int isa, int type, const void *w, const void *wx, size_t rowBytes, int r0, int r1, int cols,
+/// NULL when there is none; `rows`: the whole matrix's row count, which places its records): the
+/// AVX-512 level reads whole 16-row groups from it. Results are bitwise those of `ck_gemm_q`.
+void ck_gemm_qx(int isa, int type, const void *w, const void *wx, int rows, size_t rowBytes, int r0, int r1, int cols,
                 const ck_act *a, int t0, int t1, float *y, size_t ldy);
 
 /// Same for float weights (F32/F16/BF16); x is float with token stride ldx.
