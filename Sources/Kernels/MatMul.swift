@@ -53,6 +53,21 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
     (32, min(nTokens, 64))
 }
 
+/// Per-token work that produces a product's input rows (a norm, a residual add), run for tokens
+/// [t0, t1) by `fn(context, t0, t1)`. Given to `matmulFused` / `matmulGLU`, it runs inside their
+/// dispatch, each thread on the tokens it then quantizes, instead of on the caller alone before it.
+public struct TokenPrologue {
+    public let fn: @convention(c) (UnsafeMutableRawPointer?, Int, Int) -> Void
+    public let context: UnsafeMutableRawPointer
+
+    public init(_ fn: @convention(c) (UnsafeMutableRawPointer?, Int, Int) -> Void, context: UnsafeMutableRawPointer) {
+        self.fn = fn
+        self.context = context
+    }
+
+    @inline(__always) func run(_ t0: Int, _ t1: Int) { fn(context, t0, t1) }
+}
+
 /// Up to three quantized products over the same activations, run as one pool dispatch.
 private struct FusedJob {
     var jobs: (GemmJob, GemmJob, GemmJob)
@@ -74,14 +89,17 @@ private let fusedJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void
 /// Two or three products of the same activations (q, k, v; or gate, up): the activations are
 /// quantized once and all products run in one pool dispatch. Each output is bitwise what a
 /// separate `matmul` gives (same kernels, same per-(row, token) order). Falls back to separate
-/// calls unless every matrix has the same type and width and an integer kernel.
+/// calls unless every matrix has the same type and width and an integer kernel. `prologue` (if
+/// any) first writes the rows of x (see `TokenPrologue`).
 public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, ldy0: Int,
                         _ w1: WeightMatrix, _ y1: UnsafeMutablePointer<Float>, ldy1: Int,
                         _ w2: WeightMatrix?, _ y2: UnsafeMutablePointer<Float>?, ldy2: Int,
-                        x: UnsafePointer<Float>, ldx: Int, nTokens: Int, pool: ThreadPool, scratch: MatMulScratch) {
+                        x: UnsafePointer<Float>, ldx: Int, nTokens: Int, pool: ThreadPool, scratch: MatMulScratch,
+                        prologue: TokenPrologue? = nil) {
     let sameShape = w1.type == w0.type && w1.cols == w0.cols && (w2.map { $0.type == w0.type && $0.cols == w0.cols } ?? true)
     let type = Int32(w0.type.rawValue)
     guard nTokens > 0, sameShape, ck_type_act_block(type) > 0, w0.rows > 0, w1.rows > 0, (w2?.rows ?? 1) > 0 else {
+        if nTokens > 0 { prologue?.run(0, nTokens) }
         matmul(w0, x, ldx: ldx, nTokens: nTokens, y0, ldy: ldy0, pool: pool, scratch: scratch)
         matmul(w1, x, ldx: ldx, nTokens: nTokens, y1, ldy: ldy1, pool: pool, scratch: scratch)
         if let w2, let y2 { matmul(w2, x, ldx: ldx, nTokens: nTokens, y2, ldy: ldy2, pool: pool, scratch: scratch) }
@@ -91,7 +109,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     let threads = pool.threadCount
     let parts = packParts(w0) | packParts(w1) | (w2.map { packParts($0) } ?? 0)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, packParts: parts, threads: threads,
-                         pool: pool, scratch: scratch) { ap, dispatch in
+                         pool: pool, scratch: scratch, prologue: prologue) { ap, dispatch in
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
             let (rc, tc) = workSplit(nTokens: nTokens)
             let nr = (w.rows + rc - 1) / rc
@@ -142,13 +160,14 @@ private let gluJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void =
 /// two products (`out` may be `gateOut`).
 public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Float>, ldx: Int, nTokens: Int,
                       gateOut: UnsafeMutablePointer<Float>, upOut: UnsafeMutablePointer<Float>,
-                      out: UnsafeMutablePointer<Float>, ldy: Int, gelu: Bool, pool: ThreadPool, scratch: MatMulScratch) {
+                      out: UnsafeMutablePointer<Float>, ldy: Int, gelu: Bool, pool: ThreadPool, scratch: MatMulScratch,
+                      prologue: TokenPrologue? = nil) {
     let type = Int32(gate.type.rawValue)
     let kind: Int32 = gelu ? 1 : 0
     guard nTokens > 0, gate.rows > 0, up.type == gate.type, up.rows == gate.rows, up.cols == gate.cols,
           ck_type_act_block(type) > 0 else {
         matmulFused(gate, gateOut, ldy0: ldy, up, upOut, ldy1: ldy, nil, nil, ldy2: 0,
-                    x: x, ldx: ldx, nTokens: nTokens, pool: pool, scratch: scratch)
+                    x: x, ldx: ldx, nTokens: nTokens, pool: pool, scratch: scratch, prologue: prologue)
         for t in 0..<nTokens {
             ck_activation(ck_active_isa(), kind, gateOut + t * ldy, upOut + t * ldy, Int32(gate.rows), out + t * ldy)
         }
@@ -158,7 +177,7 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
     let threads = pool.threadCount
     let parts = packParts(gate) | packParts(up)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: gate.cols, nTokens: nTokens, packParts: parts,
-                         threads: threads, pool: pool, scratch: scratch) { ap, dispatch in
+                         threads: threads, pool: pool, scratch: scratch, prologue: prologue) { ap, dispatch in
         let (rc, tc) = workSplit(nTokens: nTokens)
         let nr = (gate.rows + rc - 1) / rc
         let nt = (nTokens + tc - 1) / tc
@@ -188,11 +207,13 @@ private struct QuantPhase {
     let ldx: Int, cols: Int32, nTokens: Int, perTask: Int
     var act: ck_act
     let sums: UnsafeMutablePointer<Int32>?
+    let prologue: TokenPrologue?
 }
 
 private let quantPhaseTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
     let q = ctx.unsafelyUnwrapped.assumingMemoryBound(to: QuantPhase.self)
     let t0 = task * q.pointee.perTask, t1 = min(q.pointee.nTokens, t0 + q.pointee.perTask)
+    q.pointee.prologue?.run(t0, t1)
     withUnsafePointer(to: q.pointee.act) { ap in   // a copy: tasks run at once, none writes it
         ck_quantize_act_range(q.pointee.isa, q.pointee.actBlock, q.pointee.x, q.pointee.ldx, q.pointee.cols,
                               Int32(t0), Int32(t1), ap, q.pointee.sums)
@@ -224,6 +245,7 @@ private struct MatMulDispatch {
 /// is the first phase of that dispatch; otherwise it is done here first (and packed).
 private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Float>, ldx: Int, cols: Int, nTokens: Int,
                                   packParts: Int32, threads: Int, pool: ThreadPool, scratch: MatMulScratch,
+                                  prologue: TokenPrologue? = nil,
                                   _ body: (UnsafePointer<ck_act>, MatMulDispatch) -> Void) {
     let actBlock = Int(ck_type_act_block(type))
     let nb = cols / actBlock
@@ -251,7 +273,7 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
     if threads > 1 && nTokens >= 4 && copyBytes == 0 {
         let perTask = max(1, min(8, nTokens / (2 * threads)))
         var phase = QuantPhase(isa: isa, actBlock: Int32(actBlock), x: x, ldx: ldx, cols: Int32(cols), nTokens: nTokens,
-                               perTask: perTask, act: act, sums: sums)
+                               perTask: perTask, act: act, sums: sums, prologue: prologue)
         withUnsafeMutablePointer(to: &phase) { pp in
             withUnsafePointer(to: &act) { ap in
                 body(ap, MatMulDispatch(pool: pool, phase: pp, phaseTasks: (nTokens + perTask - 1) / perTask))
@@ -259,6 +281,7 @@ private func quantizedActivations(type: Int32, isa: Int32, x: UnsafePointer<Floa
         }
         return
     }
+    prologue?.run(0, nTokens)
     withUnsafePointer(to: &act) { ap in
         ck_quantize_act_range(isa, Int32(actBlock), x, ldx, Int32(cols), 0, Int32(nTokens), ap, sums)
     }

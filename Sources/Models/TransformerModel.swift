@@ -92,9 +92,15 @@ public final class TransformerModel: @unchecked Sendable {
             let sliding = c.isSlidingLayer[l]
             let rope = sliding ? ropeSliding : ropeGlobal
             let angleOffset = sliding ? rd : 0
-            for i in 0 ..< n { rmsNorm(ws.x + i * d, weight: w.attnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d) }
-            matmulFused(w.wq, ws.q, ldy0: qDim, w.wk, ws.k, ldy1: kDim, w.wv, ws.v, ldy2: vDim,
-                        x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch)
+            // The previous layer's feed-forward residual, then this layer's input norm: per token, run
+            // by the Q/K/V dispatch on the tokens each thread quantizes.
+            var norm1 = NormPrologue(x: ws.x, o: ws.o, h: ws.h, d: d, eps: c.rmsEps, weight: w.attnNorm.pointer,
+                                     post: l > 0 ? weights.layers[l - 1].postFFNNorm?.pointer : nil, residual: l > 0)
+            withUnsafeMutablePointer(to: &norm1) { np in
+                matmulFused(w.wq, ws.q, ldy0: qDim, w.wk, ws.k, ldy1: kDim, w.wv, ws.v, ldy2: vDim,
+                            x: ws.h, ldx: d, nTokens: n, pool: pool, scratch: scratch,
+                            prologue: TokenPrologue(normPrologueTask, context: UnsafeMutableRawPointer(np)))
+            }
             // Per token: biases, QK-norm, RoPE and the K/V write — the first phase of the attention
             // dispatch (attention of a token may read K/V written by earlier tokens of its sequence
             // in this batch, so every token's phase-1 task finishes first).
@@ -129,20 +135,19 @@ public final class TransformerModel: @unchecked Sendable {
                 }
             }
             matmul(w.wo, ws.att, ldx: aDim, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
-            for i in 0 ..< n {
-                let o = ws.o + i * d, x = ws.x + i * d
-                if let pn = w.postAttnNorm { rmsNorm(o, weight: pn.pointer, count: d, eps: c.rmsEps, o) }
-                for j in 0 ..< d { x[j] += o[j] }
-                rmsNorm(x, weight: w.ffnNorm.pointer, count: d, eps: c.rmsEps, ws.h + i * d)
+            // The attention residual and the feed-forward norm, inside the gate/up dispatch.
+            var norm2 = NormPrologue(x: ws.x, o: ws.o, h: ws.h, d: d, eps: c.rmsEps, weight: w.ffnNorm.pointer,
+                                     post: w.postAttnNorm?.pointer, residual: true)
+            withUnsafeMutablePointer(to: &norm2) { np in
+                matmulGLU(gate: w.wGate, up: w.wUp, x: ws.h, ldx: d, nTokens: n, gateOut: ws.gate, upOut: ws.up,
+                          out: ws.gate, ldy: ff, gelu: c.usesGELU, pool: pool, scratch: scratch,
+                          prologue: TokenPrologue(normPrologueTask, context: UnsafeMutableRawPointer(np)))
             }
-            matmulGLU(gate: w.wGate, up: w.wUp, x: ws.h, ldx: d, nTokens: n, gateOut: ws.gate, upOut: ws.up,
-                      out: ws.gate, ldy: ff, gelu: c.usesGELU, pool: pool, scratch: scratch)
             matmul(w.wDown, ws.gate, ldx: ff, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
-            for i in 0 ..< n {
-                let o = ws.o + i * d, x = ws.x + i * d
-                if let pn = w.postFFNNorm { rmsNorm(o, weight: pn.pointer, count: d, eps: c.rmsEps, o) }
-                for j in 0 ..< d { x[j] += o[j] }
-            }
+            // (its residual is added by the next layer's first dispatch, or below after the last)
+        }
+        if let last = weights.layers.last {
+            for i in 0 ..< n { addResidual(ws.x + i * d, ws.o + i * d, d: d, post: last.postFFNNorm?.pointer, eps: c.rmsEps) }
         }
 
         guard nRows > 0 else { return UnsafeBufferPointer(start: ws.logits, count: 0) }
@@ -151,6 +156,35 @@ public final class TransformerModel: @unchecked Sendable {
         }
         matmul(weights.output, ws.rows, ldx: d, nTokens: nRows, ws.logits, ldy: c.vocabSize, pool: pool, scratch: scratch)
         return UnsafeBufferPointer(start: ws.logits, count: nRows * c.vocabSize)
+    }
+}
+
+/// x += o (o first normed by `post` when given: Gemma's post-attention / post-FFN norms).
+@inline(__always) private func addResidual(_ x: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, d: Int,
+                                           post: UnsafePointer<Float>?, eps: Float) {
+    if let pn = post { rmsNorm(o, weight: pn, count: d, eps: eps, o) }
+    for j in 0 ..< d { x[j] += o[j] }
+}
+
+/// A norm before a product, as a `TokenPrologue`: per token, optionally the residual
+/// (`addResidual` of o into x), then h = rmsNorm(x) * weight.
+private struct NormPrologue {
+    let x: UnsafeMutablePointer<Float>
+    let o: UnsafeMutablePointer<Float>
+    let h: UnsafeMutablePointer<Float>
+    let d: Int
+    let eps: Float
+    let weight: UnsafePointer<Float>
+    let post: UnsafePointer<Float>?
+    let residual: Bool
+}
+
+private let normPrologueTask: @convention(c) (UnsafeMutableRawPointer?, Int, Int) -> Void = { ctx, t0, t1 in
+    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: NormPrologue.self).pointee
+    for i in t0 ..< t1 {
+        let x = j.x + i * j.d
+        if j.residual { addResidual(x, j.o + i * j.d, d: j.d, post: j.post, eps: j.eps) }
+        rmsNorm(x, weight: j.weight, count: j.d, eps: j.eps, j.h + i * j.d)
     }
 }
 

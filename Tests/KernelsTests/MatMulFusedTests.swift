@@ -92,4 +92,51 @@ struct MatMulFusedTests {
             }
         } } }
     }
+
+    /// A `TokenPrologue` writes each token's input row exactly once, before that token is
+    /// quantized, on the serial path (one thread, or few tokens) and inside the dispatch's first
+    /// phase (several threads and tokens): the products equal those of the precomputed rows.
+    @Test(arguments: [1, 3, 4, 17, 40])
+    func prologueWritesEveryRowOnceFirst(nTokens: Int) {
+        let cols = 96, rows = [48, 16]
+        let mats = rows.enumerated().map { Self.q8Matrix(rows: $0.element, cols: cols, seed: UInt64($0.offset + 7)) }
+        let want = (0 ..< nTokens * cols).map { Float(($0 * 53) % 97) / 40 - 1 }
+        struct Ctx { let src: UnsafePointer<Float>; let dst: UnsafeMutablePointer<Float>; let runs: UnsafeMutablePointer<Int>; let cols: Int }
+        let fill: @convention(c) (UnsafeMutableRawPointer?, Int, Int) -> Void = { ctx, t0, t1 in
+            let c = ctx!.assumingMemoryBound(to: Ctx.self).pointee
+            for t in t0 ..< t1 {
+                (c.dst + t * c.cols).update(from: c.src + t * c.cols, count: c.cols)
+                c.runs[t] += 1
+            }
+        }
+        // Both matrices interleaved (AVX-512): quantization is the dispatch's first phase; one not:
+        // the token-interleaved copy is needed, and everything runs before the dispatch.
+        for threads in [1, 2, 3] { for bothInterleaved in [true, false] {
+            let pool = ThreadPool(threadCount: threads)
+            mats[0].withUnsafeBytes { m0 in mats[1].withUnsafeBytes { m1 in
+                let w0 = WeightMatrix(data: m0.baseAddress!, type: .q8_0, rows: rows[0], cols: cols).withInterleavedCopy()
+                let plain1 = WeightMatrix(data: m1.baseAddress!, type: .q8_0, rows: rows[1], cols: cols)
+                let w1 = bothInterleaved ? plain1.withInterleavedCopy() : plain1
+                var ref0 = [Float](repeating: 0, count: rows[0] * nTokens), ref1 = [Float](repeating: 0, count: rows[1] * nTokens)
+                var out0 = ref0, out1 = ref1
+                var x = [Float](repeating: .nan, count: nTokens * cols)
+                var runs = [Int](repeating: 0, count: nTokens)
+                want.withUnsafeBufferPointer { wp in
+                    matmulFused(w0, &ref0, ldy0: rows[0], w1, &ref1, ldy1: rows[1], nil, nil, ldy2: 0, x: wp.baseAddress!, ldx: cols,
+                                nTokens: nTokens, pool: pool, scratch: MatMulScratch())
+                    x.withUnsafeMutableBufferPointer { xp in runs.withUnsafeMutableBufferPointer { rp in
+                        var ctx = Ctx(src: wp.baseAddress!, dst: xp.baseAddress!, runs: rp.baseAddress!, cols: cols)
+                        withUnsafeMutablePointer(to: &ctx) { cp in
+                            matmulFused(w0, &out0, ldy0: rows[0], w1, &out1, ldy1: rows[1], nil, nil, ldy2: 0, x: xp.baseAddress!,
+                                        ldx: cols, nTokens: nTokens, pool: pool, scratch: MatMulScratch(),
+                                        prologue: TokenPrologue(fill, context: UnsafeMutableRawPointer(cp)))
+                        }
+                    } }
+                }
+                #expect(runs == [Int](repeating: 1, count: nTokens), "threads \(threads) \(bothInterleaved)")
+                #expect(out0 == ref0 && out1 == ref1, "threads \(threads) \(bothInterleaved)")
+                #expect(ref0.contains { $0 != 0 })
+            } }
+        } }
+    }
 }
