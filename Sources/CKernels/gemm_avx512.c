@@ -708,10 +708,12 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t hoff, size_
         __m512 dw[2], mw[2];
         for (int h = 0; h < G; h++) {
             const uint8_t *p = g + h * hoff + (size_t)b * bstride;
-            /* far ahead into L2, near ahead into L1 (which must also hold A and the activations) */
+            /* 4 blocks and 1 block ahead, non-temporal: weights are read once per step, and
+               keeping them from displacing the K/V cache and activations in L2/L3 made decode
+               9% faster for one sequence, 3% for 16, in interleaved runs */
             for (size_t o = 0; o < rec; o += 64) {
-                _mm_prefetch((const char *)(p + 4 * bstride + o), _MM_HINT_T1);
-                _mm_prefetch((const char *)(p + bstride + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(p + 4 * bstride + o), _MM_HINT_NTA);
+                _mm_prefetch((const char *)(p + bstride + o), _MM_HINT_NTA);
             }
             x16_load(type, p, w[h], &dw[h], &mw[h]);
         }
