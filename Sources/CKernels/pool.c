@@ -198,32 +198,49 @@ void ck_pool_run_phased(ck_pool *pool, long np, ck_task_fn pf, void *pctx, long 
 
 /* ---- contiguous ranges with stealing ----
    A dispatch's units split into one contiguous range per task; task k claims the units of range
-   k in order, then those left in the other ranges. A thread thus streams through adjacent memory
-   (one matrix region after another), and a late or slow thread's units are still taken. */
+   k front to back. When its range is empty it takes the back half of the next non-empty range
+   (that half becomes its own range), so a thread streams through adjacent memory, a late or slow
+   thread's units are still taken, and the owner and a thief rarely touch the same word. A range
+   is one 64-bit word: next unit (low half), end (high half). */
 typedef struct {
-    _Atomic long next;
-    long end;
-    char pad[48];
+    _Atomic uint64_t w;
+    char pad[56];
 } ck_range_slot;
+
+static inline uint64_t rng_pack(uint64_t next, uint64_t end) { return next | (end << 32); }
 
 size_t ck_ranges_bytes(int n) { return (size_t)(n > 0 ? n : 1) * sizeof(ck_range_slot); }
 
 void ck_ranges_init(void *mem, int n, long units) {
     ck_range_slot *s = (ck_range_slot *)mem;
     if (n < 1) n = 1;
-    for (int k = 0; k < n; k++) {
-        atomic_init(&s[k].next, units * k / n);
-        s[k].end = units * (k + 1) / n;
-    }
+    if (units < 0) units = 0;
+    if (units > 0x7FFFFFFFL) units = 0x7FFFFFFFL;
+    for (int k = 0; k < n; k++) atomic_init(&s[k].w, rng_pack((uint64_t)(units * k / n), (uint64_t)(units * (k + 1) / n)));
 }
 
 long ck_ranges_claim(void *mem, int n, int k) {
     ck_range_slot *s = (ck_range_slot *)mem;
-    for (int i = 0; i < n; i++) {
-        ck_range_slot *r = &s[(k + i) % n];
-        if (atomic_load_explicit(&r->next, memory_order_relaxed) >= r->end) continue;
-        long u = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
-        if (u < r->end) return u;
+    ck_range_slot *own = &s[k];
+    uint64_t w = atomic_load_explicit(&own->w, memory_order_relaxed);
+    while ((uint32_t)w < (uint32_t)(w >> 32)) {
+        if (atomic_compare_exchange_weak_explicit(&own->w, &w, w + 1, memory_order_relaxed, memory_order_relaxed))
+            return (long)(uint32_t)w;
+    }
+    for (int i = 1; i < n; i++) {
+        ck_range_slot *v = &s[(k + i) % n];
+        uint64_t vw = atomic_load_explicit(&v->w, memory_order_relaxed);
+        for (;;) {
+            const uint32_t vn = (uint32_t)vw, ve = (uint32_t)(vw >> 32);
+            if (vn >= ve) break;
+            const uint32_t mid = vn + (ve - vn) / 2; /* the victim keeps [vn, mid) */
+            if (atomic_compare_exchange_weak_explicit(&v->w, &vw, rng_pack(vn, mid), memory_order_relaxed, memory_order_relaxed)) {
+                /* [mid, ve) is ours: mid now, the rest as our range (empty until this store, and
+                   only its owner refills an empty range, so nobody else wrote it meanwhile) */
+                atomic_store_explicit(&own->w, rng_pack(mid + 1, ve), memory_order_relaxed);
+                return (long)mid;
+            }
+        }
     }
     return -1;
 }

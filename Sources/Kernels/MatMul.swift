@@ -45,12 +45,14 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
 
 @inline(__always) private func align64(_ n: Int) -> Int { (n + 63) & ~63 }
 
-/// Work split: rows in chunks of 32 (two whole 16-row groups of the interleaved layout, which
-/// the kernel does in one pass) x tokens in chunks of 64. Never splits a dot product. The
-/// chunks are small for balance; `MatMulDispatch.run` hands each thread a contiguous range of
-/// them.
-@inline(__always) private func workSplit(nTokens: Int) -> (rowChunk: Int, tokChunk: Int) {
-    (32, min(nTokens, 64))
+/// Work split: rows in chunks of a multiple of 32 (whole pairs of 16-row groups of the
+/// interleaved layout, which the kernel does in one pass), about 8 chunks per thread, x tokens
+/// in chunks of 64. Never splits a dot product. `MatMulDispatch.run` hands each thread a
+/// contiguous range of chunks, and a thread whose range is done takes half of another's, so a
+/// few chunks per thread balance; fewer, larger chunks keep the per-chunk claim (an atomic)
+/// small against the work, which for one token is only a few microseconds per matrix.
+@inline(__always) private func workSplit(rows: Int, nTokens: Int, threads: Int) -> (rowChunk: Int, tokChunk: Int) {
+    (max(32, (rows / (threads * 8) + 31) & ~31), min(nTokens, 64))
 }
 
 /// Per-token work that produces a product's input rows (a norm, a residual add), run for tokens
@@ -111,7 +113,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, packParts: parts, threads: threads,
                          pool: pool, scratch: scratch, prologue: prologue) { ap, dispatch in
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
-            let (rc, tc) = workSplit(nTokens: nTokens)
+            let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
             let nr = (w.rows + rc - 1) / rc
             let nt = (nTokens + tc - 1) / tc
             return (GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols, act: ap,
@@ -178,7 +180,7 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
     let parts = packParts(gate) | packParts(up)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: gate.cols, nTokens: nTokens, packParts: parts,
                          threads: threads, pool: pool, scratch: scratch, prologue: prologue) { ap, dispatch in
-        let (rc, tc) = workSplit(nTokens: nTokens)
+        let (rc, tc) = workSplit(rows: gate.rows, nTokens: nTokens, threads: threads)
         let nr = (gate.rows + rc - 1) / rc
         let nt = (nTokens + tc - 1) / tc
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>) -> GemmJob {
@@ -316,7 +318,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
     let rows = w.rows, cols = w.cols, rowBytes = w.rowBytes
     let threads = pool.threadCount
 
-    let (rowChunk, tokChunk) = workSplit(nTokens: nTokens)
+    let (rowChunk, tokChunk) = workSplit(rows: rows, nTokens: nTokens, threads: threads)
     let nr = (rows + rowChunk - 1) / rowChunk
     let nt = (nTokens + tokChunk - 1) / tokChunk
 

@@ -71,8 +71,8 @@ private struct PoolTask {
 
 extension ThreadPool {
     /// `fn(context, u)` for every unit u in 0..<n, as one task per thread: task k first claims
-    /// the units of the k-th contiguous range of 0..<n in order, then whatever is left of the
-    /// other ranges (`WorkRanges`). Threads that work on adjacent units (rows of a matrix) thus
+    /// the units of the k-th contiguous range of 0..<n in order, then takes over the back half of
+    /// another range whenever its own is empty (`WorkRanges`). Threads that work on adjacent units (rows of a matrix) thus
     /// read memory in one stream each, and a thread that starts late still gets its share taken.
     public func runRanged(_ n: Int, context: UnsafeMutableRawPointer,
                           _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
@@ -120,8 +120,10 @@ private let rangedTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void =
 
 /// The claiming rule of `ThreadPool.runRanged`, on its own: `units` units split into `tasks`
 /// contiguous ranges (range k = units*k/tasks ..< units*(k+1)/tasks); `claim(task:)` returns the
-/// next unit of the task's own range, else the next unit of the following ranges in turn, else
-/// nil. Safe to call from several threads at once; each unit is returned exactly once.
+/// next unit of the task's own range; when that is empty, the task takes the back half of the next
+/// non-empty range (k+1, k+2, … in turn) as its own range and returns its first unit; nil when
+/// every range is empty. Safe to call from several threads at once; each unit is returned exactly
+/// once.
 public final class WorkRanges: @unchecked Sendable {
     private let mem: UnsafeMutableRawPointer
     public let tasks: Int

@@ -69,21 +69,22 @@ import Kernels
     }
 
     /// The claiming rule, step by step: 10 units in 3 ranges [0,3) [3,6) [6,10). A task takes its
-    /// own range front to back, then the next ranges' fronts in turn.
+    /// own range front to back; once it is empty, the back half of the next non-empty range.
     @Test func rangesClaimOwnRangeThenSteal() {
         let r = WorkRanges(units: 10, tasks: 3)
         var got: [Int?] = []
         for _ in 0..<3 { got.append(r.claim(task: 1)) }
         #expect(got == [3, 4, 5])
-        #expect(r.claim(task: 1) == 6)      // range 1 is done: steal range 2's front
-        #expect(r.claim(task: 2) == 7)
+        #expect(r.claim(task: 1) == 8)      // range 1 is done: range 2 keeps [6,8), task 1 takes [8,10)
+        #expect(r.claim(task: 2) == 6)
         #expect(r.claim(task: 0) == 0)
-        #expect(r.claim(task: 2) == 8)
-        #expect(r.claim(task: 2) == 9)
-        #expect(r.claim(task: 2) == 1)      // ranges 2 and 1 done: range 0's front
-        #expect(r.claim(task: 0) == 2)
+        #expect(r.claim(task: 2) == 7)
+        #expect(r.claim(task: 2) == 2)      // range 2 is done; range 0 ([1,3)) keeps [1,2)
+        #expect(r.claim(task: 0) == 1)
+        #expect(r.claim(task: 0) == 9)      // the rest of what task 1 took
         #expect(r.claim(task: 0) == nil)
         #expect(r.claim(task: 1) == nil)
+        #expect(r.claim(task: 2) == nil)
         #expect(WorkRanges(units: 0, tasks: 2).claim(task: 0) == nil)
         // More tasks than units: ranges [0,0) [0,1) [1,1) [1,2); task 0's own is empty.
         let one = WorkRanges(units: 2, tasks: 4)
