@@ -268,4 +268,45 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
             }
         }
     }
+
+    /// Activation quantization gives the same bytes, scales and sums at every level, for widths
+    /// below, at and above the 16 blocks the AVX-512 path does at once, with blocks of zeros, of
+    /// values too small for a normal scale, of huge values and of mixed magnitudes.
+    @Test func activationQuantizationIsTheSameAtEveryLevel() {
+        var rng = TestRNG(seed: 5)
+        let levels = [KernelDispatch.Level.portable, .avx2, .avx512].filter { $0 <= KernelDispatch.detected }
+        for nb in [1, 15, 16, 17, 18, 33, 48] {
+            let cols = 32 * nb
+            for trial in 0 ..< 20 {
+                var x = rng.floats(cols, scale: 4)
+                for b in 0 ..< nb {
+                    let kind = (b + trial) % 6
+                    for i in 0 ..< 32 {
+                        switch kind {
+                        case 0: x[32 * b + i] = 0
+                        case 1: x[32 * b + i] *= 1e-39          // scale below the normal range
+                        case 2: x[32 * b + i] *= 1e30
+                        case 3: x[32 * b + i] *= i % 7 == 0 ? 1e4 : 1e-3
+                        default: break
+                        }
+                    }
+                }
+                func run(_ level: KernelDispatch.Level) -> ([Int8], [Float], [Float], [Int32]) {
+                    var q = [Int8](repeating: 0, count: cols), d = [Float](repeating: .nan, count: nb), sc = d
+                    var sums = [Int32](repeating: -1, count: nb)
+                    ck_quantize_act32(Int32(level.rawValue), x, Int32(cols), &q, &d, &sc, &sums)
+                    return (q, d, sc, sums)
+                }
+                let ref = run(.portable)
+                #expect(ref.3.enumerated().allSatisfy { b, sum in Int(sum) == ref.0[(32 * b) ..< (32 * b + 32)].reduce(0) { $0 + Int($1) } })
+                for level in levels.dropFirst() {
+                    let got = run(level)
+                    #expect(got.0 == ref.0, "\(level) nb \(nb) trial \(trial): bytes")
+                    #expect(got.1.map(\.bitPattern) == ref.1.map(\.bitPattern), "\(level) nb \(nb) trial \(trial): scales")
+                    #expect(got.2.map(\.bitPattern) == ref.2.map(\.bitPattern), "\(level) nb \(nb) trial \(trial): sums")
+                    #expect(got.3 == ref.3, "\(level) nb \(nb) trial \(trial): integer sums")
+                }
+            }
+        }
+    }
 }
