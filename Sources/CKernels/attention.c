@@ -521,3 +521,17 @@ void ck_paged_attention(int isa, const float *q, const float *kCache, const floa
     ck_paged_attention_heads(isa, q, kCache, vCache, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads,
                              headDim, scale, out, 0, nHeads);
 }
+
+void ck_prefetch_kv_rows(const void *kCache, const void *vCache, size_t kRowBytes, size_t vRowBytes,
+                         const int32_t *blockTable, int blockSize, int p0, int p1) {
+    for (int p = p0; p < p1;) {
+        const int o = p % blockSize;
+        int r = blockSize - o;
+        if (r > p1 - p) r = p1 - p;
+        const size_t slot = (size_t)blockTable[p / blockSize] * (size_t)blockSize + (size_t)o;
+        const char *kb = (const char *)kCache + slot * kRowBytes, *vb = (const char *)vCache + slot * vRowBytes;
+        for (size_t b = 0; b < (size_t)r * kRowBytes; b += 64) __builtin_prefetch(kb + b, 0, 3);
+        for (size_t b = 0; b < (size_t)r * vRowBytes; b += 64) __builtin_prefetch(vb + b, 0, 3);
+        p += r;
+    }
+}

@@ -72,3 +72,13 @@ public func quantizeKVQ8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawP
     precondition(kvHeads > 0 && nHeads % kvHeads == 0, "pagedAttention: nHeads must be a multiple of kvHeads")
     precondition(heads.lowerBound >= 0 && heads.upperBound <= nHeads, "pagedAttention: head range out of bounds")
 }
+
+/// Asks the caches for the K and V rows of positions `positions` of a sequence (rows of
+/// `keyRowBytes` / `valueRowBytes` bytes, pages of `blockSize` through `blockTable`): prefetch
+/// instructions only, nothing is read architecturally and no result changes.
+@inline(__always)
+public func prefetchKVRows(kCache: UnsafeRawPointer, vCache: UnsafeRawPointer, keyRowBytes: Int, valueRowBytes: Int,
+                           blockTable: UnsafePointer<Int32>, blockSize: Int, positions: Range<Int>) {
+    ck_prefetch_kv_rows(kCache, vCache, keyRowBytes, valueRowBytes, blockTable, Int32(blockSize),
+                        Int32(positions.lowerBound), Int32(positions.upperBound))
+}

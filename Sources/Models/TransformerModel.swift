@@ -123,7 +123,9 @@ public final class TransformerModel: @unchecked Sendable {
                                        tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
                                        perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
                                        kvHeads: c.kvHeadCount, headDim: c.headDim, qDim: qDim, outDim: aDim,
-                                       blockSize: bs, window: sliding ? c.slidingWindow : 0, scale: c.attentionScale)
+                                       blockSize: bs, window: sliding ? c.slidingWindow : 0, scale: c.attentionScale,
+                                       tokens: n, keyRowBytes: cache.dtype.byteCount(values: kDim),
+                                       valueRowBytes: cache.dtype.byteCount(values: vDim))
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
                         // Prep tasks of several tokens (a task claim is an atomic on a line both
@@ -255,6 +257,9 @@ private struct AttentionJob {
     /// Sliding window length, or 0 for full attention.
     let window: Int
     let scale: Float
+    let tokens: Int
+    let keyRowBytes: Int
+    let valueRowBytes: Int
 }
 
 /// Task `t` = (token t / groups, head group t % groups).
@@ -266,6 +271,16 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     guard !range.isEmpty else { return }
     let pos = Int(j.positions[i])
     let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
+    // Whole tokens per task (decode of many sequences): the next task, usually this thread's next
+    // (tasks run in contiguous ranges), is another sequence's whose K/V is not in cache yet —
+    // ask for it now, so it arrives while this one computes. (Tokens of the same sequence, as in
+    // prefill, share their rows: nothing to do.)
+    if j.groups == 1, task + 1 < j.tokens, j.tableOffset[task + 1] != j.tableOffset[i] {
+        let p2 = Int(j.positions[task + 1])
+        prefetchKVRows(kCache: j.kCache, vCache: j.vCache, keyRowBytes: j.keyRowBytes, valueRowBytes: j.valueRowBytes,
+                       blockTable: j.tables + j.tableOffset[task + 1], blockSize: j.blockSize,
+                       positions: (j.window > 0 ? max(0, p2 - j.window + 1) : 0) ..< (p2 + 1))
+    }
     switch j.dtype {
     case .q8_0:
         pagedAttentionQ8_0(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, blockTable: j.tables + j.tableOffset[i],

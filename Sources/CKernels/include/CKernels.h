@@ -170,6 +170,12 @@ void ck_paged_attention_heads_q8_0(int isa, const float *q, const void *kCache, 
 /// quantize_row_q8_0_ref: d = amax / 127, q = roundf(x * (1 / d)) (0 when d == 0), d as F16.
 void ck_quantize_kv_q8_0(const float *x, uint8_t *dst, size_t n);
 
+/// Prefetches (prefetch instructions only) the K and V rows of positions [p0, p1) of a sequence
+/// (`kRowBytes` / `vRowBytes` per position, pages of `blockSize` through `blockTable`): a thread
+/// about to do another sequence's attention asks for its rows while it finishes this one.
+void ck_prefetch_kv_rows(const void *kCache, const void *vCache, size_t kRowBytes, size_t vRowBytes,
+                         const int32_t *blockTable, int blockSize, int p0, int p1);
+
 /// Float -> IEEE binary16 bits, round to nearest even: overflow (|x| >= 65520) to ±inf, subnormal
 /// halves below 2^-14, ±0 kept, a NaN stays NaN (sign and top 10 payload bits kept, quiet bit set).
 /// Every level gives the bits of F16C's `vcvtps2ph` with rounding immediate 0 (`_cvtss_sh(x, 0)`).
