@@ -273,13 +273,16 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
     // Whole tokens per task (decode of many sequences): the next task, usually this thread's next
     // (tasks run in contiguous ranges), is another sequence's whose K/V is not in cache yet —
-    // ask for it now, so it arrives while this one computes. (Tokens of the same sequence, as in
-    // prefill, share their rows: nothing to do.)
+    // ask for its first 80 positions now (the kernel's first two chunks; it prefetches each next
+    // chunk itself), so they arrive while this one computes. More would push this token's rows
+    // out of L1/L2 on long contexts. (Tokens of the same sequence, as in prefill, share their
+    // rows: nothing to do.)
     if j.groups == 1, task + 1 < j.tokens, j.tableOffset[task + 1] != j.tableOffset[i] {
         let p2 = Int(j.positions[task + 1])
+        let s2 = j.window > 0 ? max(0, p2 - j.window + 1) : 0
         prefetchKVRows(kCache: j.kCache, vCache: j.vCache, keyRowBytes: j.keyRowBytes, valueRowBytes: j.valueRowBytes,
                        blockTable: j.tables + j.tableOffset[task + 1], blockSize: j.blockSize,
-                       positions: (j.window > 0 ? max(0, p2 - j.window + 1) : 0) ..< (p2 + 1))
+                       positions: s2 ..< min(p2 + 1, s2 + 80))
     }
     switch j.dtype {
     case .q8_0:
