@@ -178,6 +178,19 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
         }
     }
 
+    /// Random 32-block rows of `type` whose F16 scales (and mins) are modest normal numbers.
+    func randomBlocks(_ type: QuantType, rows: Int, cols: Int, _ rng: inout TestRNG) -> [UInt8] {
+        var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for b in 0..<(raw.count / type.blockBytes) {
+            let o = b * type.blockBytes
+            for s in (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]) {
+                raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
+                raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
+            }
+        }
+        return raw
+    }
+
     /// The row-interleaved copy (16 rows per load, AVX-512) gives, for every token count, thread
     /// count and width (fewer and more than 16 blocks), bitwise the portable result on the
     /// original layout.
@@ -185,14 +198,7 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
     func interleavedCopyMatchesPortable(type: QuantType) {
         var rng = TestRNG(seed: 77)
         for (rows, cols) in [(48, 96), (64, 576), (32, 1536)] {
-            var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            for b in 0..<(raw.count / type.blockBytes) {
-                let o = b * type.blockBytes
-                for s in (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]) {
-                    raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
-                    raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
-                }
-            }
+            let raw = randomBlocks(type, rows: rows, cols: cols, &rng)
             let maxTokens = 40
             let x = rng.floats(cols * maxTokens, scale: 3)
             raw.withUnsafeBytes { buf in
@@ -230,14 +236,7 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
         var rng = TestRNG(seed: 91)
         let cols = 96, nb = cols / 32, maxTokens = 17
         for rows in [48, 64, 80] {
-            var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            for b in 0..<(raw.count / type.blockBytes) {
-                let o = b * type.blockBytes
-                for s in (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]) {
-                    raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
-                    raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
-                }
-            }
+            let raw = randomBlocks(type, rows: rows, cols: cols, &rng)
             let x = rng.floats(cols * maxTokens, scale: 3)
             var q = [Int8](repeating: 0, count: cols * maxTokens)
             var d = [Float](repeating: 0, count: nb * maxTokens), sc = d
