@@ -85,6 +85,7 @@ extension ThreadPool {
                                 _ first: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void,
                                 then n: Int, context: UnsafeMutableRawPointer,
                                 _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        precondition(n < 1 << 31, "runRanged: at most 2^31 - 1 units")
         let tasks = max(1, min(threadCount, n))
         withUnsafeTemporaryAllocation(byteCount: ck_ranges_bytes(Int32(tasks)), alignment: 64) { mem in
             ck_ranges_init(mem.baseAddress!, Int32(tasks), max(n, 0))
@@ -129,6 +130,7 @@ public final class WorkRanges: @unchecked Sendable {
     public let tasks: Int
 
     public init(units: Int, tasks: Int) {
+        precondition(units < 1 << 31, "WorkRanges: at most 2^31 - 1 units")
         self.tasks = max(1, tasks)
         mem = .allocate(byteCount: ck_ranges_bytes(Int32(self.tasks)), alignment: 64)
         ck_ranges_init(mem, Int32(self.tasks), max(units, 0))
