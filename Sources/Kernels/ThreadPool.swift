@@ -72,8 +72,9 @@ private struct PoolTask {
 extension ThreadPool {
     /// `fn(context, u)` for every unit u in 0..<n, as one task per thread: task k first claims
     /// the units of the k-th contiguous range of 0..<n in order, then takes over the back half of
-    /// another range whenever its own is empty (`WorkRanges`). Threads that work on adjacent units (rows of a matrix) thus
-    /// read memory in one stream each, and a thread that starts late still gets its share taken.
+    /// another range whenever its own is empty (`WorkRanges`). Threads that work on adjacent
+    /// units (rows of a matrix) thus read memory in one stream each, and a thread that starts
+    /// late still gets its share taken.
     public func runRanged(_ n: Int, context: UnsafeMutableRawPointer,
                           _ fn: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
         runPhasedRanged(0, context: context, fn, then: n, context: context, fn)
@@ -123,8 +124,8 @@ private let rangedTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void =
 /// contiguous ranges (range k = units*k/tasks ..< units*(k+1)/tasks); `claim(task:)` returns the
 /// next unit of the task's own range; when that is empty, the task takes the back half of the next
 /// non-empty range (k+1, k+2, … in turn) as its own range and returns its first unit; nil when
-/// every range is empty. Safe to call from several threads at once; each unit is returned exactly
-/// once.
+/// every range is empty. Several threads may claim at once, each for its own task index (a task
+/// index is claimed for by one thread at a time); each unit is returned exactly once.
 public final class WorkRanges: @unchecked Sendable {
     private let mem: UnsafeMutableRawPointer
     public let tasks: Int
