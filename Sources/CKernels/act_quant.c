@@ -81,21 +81,6 @@ CK_AI T512Q float amax_n(const float *x, int n16) {
     return _mm512_reduce_max_ps(m);
 }
 
-/* v[0..16) -> one vector whose lane j combines the 16 lanes of v[j] (op: max of floats, or sum
-   of int32 lanes as floats' bits), by pairs of lanes, then lane pairs, quarters and halves. */
-#define CK_T16(OP, v, out)                                                                                       \
-    do {                                                                                                         \
-        __m512 u_[8], w_[4], z_[2];                                                                              \
-        for (int j_ = 0; j_ < 8; j_++) u_[j_] = OP(_mm512_unpacklo_ps(v[2 * j_], v[2 * j_ + 1]),                 \
-                                               _mm512_unpackhi_ps(v[2 * j_], v[2 * j_ + 1]));                    \
-        for (int j_ = 0; j_ < 4; j_++) {                                                                         \
-            __m512d a_ = _mm512_castps_pd(u_[2 * j_]), b_ = _mm512_castps_pd(u_[2 * j_ + 1]);                    \
-            w_[j_] = OP(_mm512_castpd_ps(_mm512_unpacklo_pd(a_, b_)), _mm512_castpd_ps(_mm512_unpackhi_pd(a_, b_)));\
-        }                                                                                                        \
-        for (int j_ = 0; j_ < 2; j_++) z_[j_] = OP(_mm512_shuffle_f32x4(w_[2 * j_], w_[2 * j_ + 1], 0x44),         \
-                                               _mm512_shuffle_f32x4(w_[2 * j_], w_[2 * j_ + 1], 0xEE));          \
-        out = OP(_mm512_shuffle_f32x4(z_[0], z_[1], 0x88), _mm512_shuffle_f32x4(z_[0], z_[1], 0xDD));           \
-    } while (0)
 CK_AI T512Q __m512 addi_as_ps(__m512 a, __m512 b) {
     return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
 }

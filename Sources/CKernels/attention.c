@@ -248,18 +248,10 @@ CK_AI T512A __m512 ldrow512(const void *c, size_t i, const int KT) {
 
 /* 16 partial dot products part[0..16) (16 floats each) -> one vector, lane j = sum of part[j] */
 CK_AI T512A __m512 transpose_sum16(const float *part) {
-    __m512 u[8], w4[4], z[2];
-    for (int j = 0; j < 8; j++) {
-        __m512 a = _mm512_load_ps(part + 32 * j), b = _mm512_load_ps(part + 32 * j + 16);
-        u[j] = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    }
-    for (int j = 0; j < 4; j++) {
-        __m512d a = _mm512_castps_pd(u[2 * j]), b = _mm512_castps_pd(u[2 * j + 1]);
-        w4[j] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
-    }
-    for (int j = 0; j < 2; j++)
-        z[j] = _mm512_add_ps(_mm512_shuffle_f32x4(w4[2 * j], w4[2 * j + 1], 0x44), _mm512_shuffle_f32x4(w4[2 * j], w4[2 * j + 1], 0xEE));
-    return _mm512_add_ps(_mm512_shuffle_f32x4(z[0], z[1], 0x88), _mm512_shuffle_f32x4(z[0], z[1], 0xDD));
+    __m512 v[16], out;
+    for (int j = 0; j < 16; j++) v[j] = _mm512_load_ps(part + 16 * j);
+    CK_T16(_mm512_add_ps, v, out);
+    return out;
 }
 
 /* One tile of TG (1..4) heads over one chunk of n (1..64) positions whose rows start at off[j]:

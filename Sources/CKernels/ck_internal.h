@@ -142,6 +142,22 @@ void ck_gemm_q_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, i
 void ck_gemm_f_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                         const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_portable(const float *a, const float *b, int n);
+/* v[0..16) (__m512) -> one vector `out` whose lane j combines the 16 lanes of v[j] with OP (an
+   add, a max, ...), by pairs of lanes, then lane pairs, 128-bit quarters and halves: a fixed tree.
+   For AVX-512 code (the caller's target attributes and <immintrin.h>). */
+#define CK_T16(OP, v, out)                                                                                       \
+    do {                                                                                                         \
+        __m512 u_[8], w_[4], z_[2];                                                                              \
+        for (int j_ = 0; j_ < 8; j_++) u_[j_] = OP(_mm512_unpacklo_ps(v[2 * j_], v[2 * j_ + 1]),                 \
+                                               _mm512_unpackhi_ps(v[2 * j_], v[2 * j_ + 1]));                    \
+        for (int j_ = 0; j_ < 4; j_++) {                                                                         \
+            __m512d a_ = _mm512_castps_pd(u_[2 * j_]), b_ = _mm512_castps_pd(u_[2 * j_ + 1]);                    \
+            w_[j_] = OP(_mm512_castpd_ps(_mm512_unpacklo_pd(a_, b_)), _mm512_castpd_ps(_mm512_unpackhi_pd(a_, b_)));\
+        }                                                                                                        \
+        for (int j_ = 0; j_ < 2; j_++) z_[j_] = OP(_mm512_shuffle_f32x4(w_[2 * j_], w_[2 * j_ + 1], 0x44),         \
+                                               _mm512_shuffle_f32x4(w_[2 * j_], w_[2 * j_ + 1], 0xEE));          \
+        out = OP(_mm512_shuffle_f32x4(z_[0], z_[1], 0x88), _mm512_shuffle_f32x4(z_[0], z_[1], 0xDD));           \
+    } while (0)
 /* Row-interleaved layout (ck_interleave): where group g's record of block b starts, in records of
    16 * blockBytes bytes, for ng groups of nb blocks. Groups 2P and 2P+1 form a pair whose records
    alternate block by block (one stream per pair); the last group of an odd count is alone. */

@@ -690,9 +690,9 @@ AI512 void x16_store(const float *A, int t0, int nt, float *y, size_t ldy, int r
 }
 
 /* G (1 or 2) consecutive 16-row groups for nt tokens: group h's record of block b at
-   g + h * hoff + b * bstride (a pair: hoff = one record, bstride = two). Each activation dword is
-   broadcast once for both groups. A holds G scratch areas of 272 * 16 floats. */
-AI512 void x16_group(int type, const int G, const uint8_t *g, size_t hoff, size_t bstride, int nb, const ck_act *a,
+   g + h * rec + b * bstride (a pair's records alternate: bstride = two records). Each activation
+   dword is broadcast once for both groups. A holds G scratch areas of 272 * 16 floats. */
+AI512 void x16_group(int type, const int G, const uint8_t *g, size_t bstride, int nb, const ck_act *a,
                      int t0, int nt, float *y, size_t ldy, int r, float *A) {
     const int hm = type == CK_Q4_1 || type == CK_Q5_1;
     const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (type == CK_Q8_0 ? 128 : 0));
@@ -707,7 +707,7 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t hoff, size_
         __m512i w[2][8];
         __m512 dw[2], mw[2];
         for (int h = 0; h < G; h++) {
-            const uint8_t *p = g + h * hoff + (size_t)b * bstride;
+            const uint8_t *p = g + h * rec + (size_t)b * bstride;
             /* 4 blocks and 1 block ahead, non-temporal: weights are read once per step, and
                keeping them from displacing the K/V cache and activations in L2/L3 made decode
                9% faster for one sequence, 3% for 16, in interleaved runs */
@@ -747,10 +747,10 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t hoff, size_
 }
 
 #define X16FN(TY, NAME)                                                                                        \
-    static T512 void NAME(int G, const uint8_t *g, size_t hoff, size_t bstride, int nb, const ck_act *a, int t0,   \
-                          int nt, float *y, size_t ldy, int r, float *A) {                                     \
-        if (G == 2) x16_group(TY, 2, g, hoff, bstride, nb, a, t0, nt, y, ldy, r, A);                           \
-        else x16_group(TY, 1, g, hoff, bstride, nb, a, t0, nt, y, ldy, r, A);                                  \
+    static T512 void NAME(int G, const uint8_t *g, size_t bstride, int nb, const ck_act *a, int t0, int nt,     \
+                          float *y, size_t ldy, int r, float *A) {                                             \
+        if (G == 2) x16_group(TY, 2, g, bstride, nb, a, t0, nt, y, ldy, r, A);                                 \
+        else x16_group(TY, 1, g, bstride, nb, a, t0, nt, y, ldy, r, A);                                        \
     }
 X16FN(CK_Q4_0, x16_q4_0)
 X16FN(CK_Q4_1, x16_q4_1)
@@ -763,7 +763,7 @@ X16FN(CK_Q8_0, x16_q8_0)
    through *gs / *ge. */
 static T512 int gemm_x16(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
                          float *y, size_t ldy, int *gs, int *ge) {
-    void (*f)(int, const uint8_t *, size_t, size_t, int, const ck_act *, int, int, float *, size_t, int, float *);
+    void (*f)(int, const uint8_t *, size_t, int, const ck_act *, int, int, float *, size_t, int, float *);
     switch (type) {
     case CK_Q4_0: f = x16_q4_0; break;
     case CK_Q4_1: f = x16_q4_1; break;
@@ -788,7 +788,7 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int rows, int r0, int r1, 
         const uint8_t *base = wx + ck_x16_record(g, 0, ng, nb) * rec;
         const int G = paired && (g & 1) == 0 && g + 1 < e / 16 ? 2 : 1;
         for (int tc = t0; tc < t1; tc += 16)
-            f(G, base, rec, paired ? 2 * rec : rec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, 16 * g, A);
+            f(G, base, paired ? 2 * rec : rec, nb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, 16 * g, A);
         g += G;
     }
     *gs = s; *ge = e;

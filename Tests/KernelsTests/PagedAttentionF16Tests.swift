@@ -44,14 +44,9 @@ import Kernels
         init(_ s: Shape, seed: UInt64) {
             self.s = s
             var rng = TestRNG(seed: seed)
-            let numLogical = (s.contextLen + s.blockSize - 1) / s.blockSize
-            let numBlocks = numLogical + 3
-            var phys = Array(0 ..< numBlocks)
-            for i in stride(from: phys.count - 1, to: 0, by: -1) { phys.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-            table = phys.prefix(numLogical).map { Int32($0) }
-            let count = numBlocks * s.blockSize * s.kvHeads * s.headDim
-            // K with a spread of magnitudes (large scores make the softmax peaky), V in [-2, 2).
-            let k = rng.floats(count, scale: 4), v = rng.floats(count, scale: 2)
+            let (table, k, v) = PagedAttentionF16Tests.randomCache(s, &rng)
+            self.table = table
+            let count = k.count
             var k16 = [UInt16](repeating: 0, count: count), v16 = k16
             convertToF16(k, &k16, count: count, level: .portable)
             convertToF16(v, &v16, count: count, level: .portable)
@@ -64,22 +59,42 @@ import Kernels
         }
 
         func run(f16: Bool, level: KernelDispatch.Level, heads: Range<Int>? = nil) -> [Float] {
-            var out = [Float](repeating: .nan, count: s.nHeads * s.headDim)
             let range = heads ?? 0 ..< s.nHeads
-            if f16 {
-                pagedAttention(q: q, kCache: k16, vCache: v16, blockTable: table, blockSize: s.blockSize,
-                               windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
-                               headDim: s.headDim, scale: scale, out: &out, heads: range, level: level)
-            } else {
-                pagedAttention(q: q, kCache: kWide, vCache: vWide, blockTable: table, blockSize: s.blockSize,
-                               windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
-                               headDim: s.headDim, scale: scale, out: &out, heads: range, level: level)
+            guard f16 else {
+                return PagedAttentionF16Tests.runFloat(s, table: table, q: q, scale: scale, k: kWide, v: vWide, level: level, heads: range)
             }
+            var out = [Float](repeating: .nan, count: s.nHeads * s.headDim)
+            pagedAttention(q: q, kCache: k16, vCache: v16, blockTable: table, blockSize: s.blockSize,
+                           windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
+                           headDim: s.headDim, scale: scale, out: &out, heads: range, level: level)
             return out
         }
 
         /// Softmax attention in Double over the F16-rounded K/V, straight from the definition.
         func reference() -> [Double] { PagedAttentionF16Tests.reference(s, table: table, q: q, scale: scale, k: kWide, v: vWide) }
+    }
+
+    /// A shuffled block table for `s` (its logical blocks among 3 more physical ones) and random K
+    /// and V for every physical position: K with a spread of magnitudes (large scores make the
+    /// softmax peaky), V in [-2, 2).
+    static func randomCache(_ s: Shape, _ rng: inout TestRNG) -> (table: [Int32], k: [Float], v: [Float]) {
+        let numLogical = (s.contextLen + s.blockSize - 1) / s.blockSize
+        let numBlocks = numLogical + 3
+        var phys = Array(0 ..< numBlocks)
+        for i in stride(from: phys.count - 1, to: 0, by: -1) { phys.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        let count = numBlocks * s.blockSize * s.kvHeads * s.headDim
+        let k = rng.floats(count, scale: 4), v = rng.floats(count, scale: 2)
+        return (phys.prefix(numLogical).map { Int32($0) }, k, v)
+    }
+
+    /// The Float32 kernel over `k` / `v` for the heads in `heads`.
+    static func runFloat(_ s: Shape, table: [Int32], q: [Float], scale: Float, k: [Float], v: [Float],
+                         level: KernelDispatch.Level, heads: Range<Int>) -> [Float] {
+        var out = [Float](repeating: .nan, count: s.nHeads * s.headDim)
+        pagedAttention(q: q, kCache: k, vCache: v, blockTable: table, blockSize: s.blockSize,
+                       windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
+                       headDim: s.headDim, scale: scale, out: &out, heads: heads, level: level)
+        return out
     }
 
     /// Softmax attention in Double over Float K/V (layout `[block][pos][kvHeads][headDim]` behind

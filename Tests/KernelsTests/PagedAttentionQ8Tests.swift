@@ -55,13 +55,9 @@ import Kernels
         init(_ s: Shape, seed: UInt64) {
             self.s = s
             var rng = TestRNG(seed: seed)
-            let numLogical = (s.contextLen + s.blockSize - 1) / s.blockSize
-            let numBlocks = numLogical + 3
-            var phys = Array(0 ..< numBlocks)
-            for i in stride(from: phys.count - 1, to: 0, by: -1) { phys.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-            table = phys.prefix(numLogical).map { Int32($0) }
-            let count = numBlocks * s.blockSize * s.kvHeads * s.headDim
-            let k = rng.floats(count, scale: 4), v = rng.floats(count, scale: 2)
+            let (table, k, v) = PagedAttentionF16Tests.randomCache(s, &rng)
+            self.table = table
+            let count = k.count
             var k8 = [UInt8](repeating: 0, count: count / 32 * 34), v8 = k8
             k8.withUnsafeMutableBytes { quantizeKVQ8_0(k, $0.baseAddress!, count: count) }
             v8.withUnsafeMutableBytes { quantizeKVQ8_0(v, $0.baseAddress!, count: count) }
@@ -72,21 +68,18 @@ import Kernels
         }
 
         func run(q8: Bool, level: KernelDispatch.Level, heads: Range<Int>? = nil) -> [Float] {
-            var out = [Float](repeating: .nan, count: s.nHeads * s.headDim)
             let range = heads ?? 0 ..< s.nHeads
-            if q8 {
-                k8.withUnsafeBytes { kb in
-                    v8.withUnsafeBytes { vb in
-                        pagedAttentionQ8_0(q: q, kCache: kb.baseAddress!, vCache: vb.baseAddress!, blockTable: table,
-                                           blockSize: s.blockSize, windowStart: s.windowStart, contextLen: s.contextLen,
-                                           nHeads: s.nHeads, kvHeads: s.kvHeads, headDim: s.headDim, scale: scale, out: &out,
-                                           heads: range, level: level)
-                    }
+            guard q8 else {
+                return PagedAttentionF16Tests.runFloat(s, table: table, q: q, scale: scale, k: kDeq, v: vDeq, level: level, heads: range)
+            }
+            var out = [Float](repeating: .nan, count: s.nHeads * s.headDim)
+            k8.withUnsafeBytes { kb in
+                v8.withUnsafeBytes { vb in
+                    pagedAttentionQ8_0(q: q, kCache: kb.baseAddress!, vCache: vb.baseAddress!, blockTable: table,
+                                       blockSize: s.blockSize, windowStart: s.windowStart, contextLen: s.contextLen,
+                                       nHeads: s.nHeads, kvHeads: s.kvHeads, headDim: s.headDim, scale: scale, out: &out,
+                                       heads: range, level: level)
                 }
-            } else {
-                pagedAttention(q: q, kCache: kDeq, vCache: vDeq, blockTable: table, blockSize: s.blockSize,
-                               windowStart: s.windowStart, contextLen: s.contextLen, nHeads: s.nHeads, kvHeads: s.kvHeads,
-                               headDim: s.headDim, scale: scale, out: &out, heads: range, level: level)
             }
             return out
         }
