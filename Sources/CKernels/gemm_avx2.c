@@ -114,8 +114,8 @@ AI2 void tile32_2(int type, const int R, const int T, const uint8_t *w, size_t r
                 __m256i p[8];
                 for (int k = 0; k < 8; k++) p[k] = dot8(sgn, wv[i][k], av[k]);
                 const __m256 D = _mm256_mul_ps(dwv[i], dav);
-                __m256 s = _mm256_add_ps(acc[i][j][h], _mm256_mul_ps(D, _mm256_cvtepi32_ps(red8(p))));
-                if (hm) s = _mm256_add_ps(s, _mm256_mul_ps(mwv[i], sv));
+                __m256 s = _mm256_fmadd_ps(D, _mm256_cvtepi32_ps(red8(p)), acc[i][j][h]);
+                if (hm) s = _mm256_fmadd_ps(mwv[i], sv, s);
                 acc[i][j][h] = _mm256_blendv_ps(acc[i][j][h], s, _mm256_castsi256_ps(lm));
             }
         }

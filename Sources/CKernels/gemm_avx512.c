@@ -192,8 +192,8 @@ AI512 void set32(int type, const int R, const int T, const int n, const uint8_t 
                            : _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, wlo[i][m], alo[m]), whi[i][m], ahi[m]);
             }
             const __m512 D = _mm512_mul_ps(dwv[i], dav);
-            acc[i][j] = _mm512_mask_add_ps(acc[i][j], pm, acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(red4x4(p))));
-            if (hm) acc[i][j] = _mm512_mask_add_ps(acc[i][j], pm, acc[i][j], _mm512_mul_ps(mwv[i], sv));
+            acc[i][j] = _mm512_mask3_fmadd_ps(D, _mm512_cvtepi32_ps(red4x4(p)), acc[i][j], pm);
+            if (hm) acc[i][j] = _mm512_mask3_fmadd_ps(mwv[i], sv, acc[i][j], pm);
         }
     }
 }
@@ -502,10 +502,10 @@ AI512 void grp32(int type, const int L, const int R, int nb, const int8_t *wq, s
                     }
                     x = _mm512_add_epi32(x, x1);
                     const __m512 D = _mm512_mul_ps(_mm512_set1_ps(dwf[(size_t)i * nb + b]), dav);
-                    acc[i][k] = _mm512_add_ps(acc[i][k], _mm512_mul_ps(D, _mm512_cvtepi32_ps(hsumL(L, x))));
+                    acc[i][k] = _mm512_fmadd_ps(D, _mm512_cvtepi32_ps(hsumL(L, x)), acc[i][k]);
                     if (hm)
-                        acc[i][k] = _mm512_add_ps(acc[i][k], _mm512_mul_ps(_mm512_set1_ps(mwf[(size_t)i * nb + b]),
-                                                                           _mm512_loadu_ps(gs + 16 * b)));
+                        acc[i][k] = _mm512_fmadd_ps(_mm512_set1_ps(mwf[(size_t)i * nb + b]), _mm512_loadu_ps(gs + 16 * b),
+                                                    acc[i][k]);
                 }
             }
         }
@@ -737,8 +737,8 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t bstride, in
             for (int h = 0; h < G; h++) {
                 const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0[h], x1[h]));
                 float *Ak = Ab + h * as + 272 * (size_t)j;
-                __m512 acc = _mm512_add_ps(b < 16 ? zf : _mm512_load_ps(Ak), _mm512_mul_ps(_mm512_mul_ps(dw[h], da), pf));
-                if (hm) acc = _mm512_add_ps(acc, _mm512_mul_ps(mw[h], sv));
+                __m512 acc = _mm512_fmadd_ps(_mm512_mul_ps(dw[h], da), pf, b < 16 ? zf : _mm512_load_ps(Ak));
+                if (hm) acc = _mm512_fmadd_ps(mw[h], sv, acc);
                 _mm512_store_ps(Ak, acc);
             }
         }

@@ -5,8 +5,9 @@
 // the min term) are the portable ones, lane for lane.
 // 256-element formats (Q4_K, Q5_K, Q6_K): one sdot per 16-element sub-block gives the sums of its
 // 4 groups, i.e. integer lanes 4(m%4)..+3, scaled by the sub-block's integer scale.
-// No FMA (contraction off; only vmulq/vaddq are used). Other types go to the portable kernel.
+// Contraction off: the only fused steps are the canonical 32-block ones (vfmaq_f32 / fmaf). Other types go to the portable kernel.
 #pragma clang fp contract(off)
+#include <math.h>
 #include "ck_internal.h"
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -132,8 +133,8 @@ AIN void row32(int type, int NT, const uint8_t *row, int nb, const ck_act *a, in
             for (int j = 0; j < NT; j++) {
                 int32x4_t p = vpaddq_s32(vpaddq_s32(d[j][0], d[j][1]), vpaddq_s32(d[j][2], d[j][3]));
                 float32x4_t D = vmulq_f32(dwv, vld1q_f32(ad[j] + b4));
-                acc[j][q] = vaddq_f32(acc[j][q], vmulq_f32(D, vcvtq_f32_s32(p)));
-                if (hasMin) acc[j][q] = vaddq_f32(acc[j][q], vmulq_f32(mwv, vld1q_f32(as[j] + b4)));
+                acc[j][q] = vfmaq_f32(acc[j][q], D, vcvtq_f32_s32(p));
+                if (hasMin) acc[j][q] = vfmaq_f32(acc[j][q], mwv, vld1q_f32(as[j] + b4));
             }
         }
     }
@@ -149,8 +150,8 @@ AIN void row32(int type, int NT, const uint8_t *row, int nb, const ck_act *a, in
         for (int j = 0; j < NT; j++) {
             int p = vaddvq_s32(bdot(w0, w1, aq[j] + 32 * b));
             float D = dw * ad[j][b];
-            lanes[j][l] = lanes[j][l] + D * (float)p;
-            if (hasMin) lanes[j][l] = lanes[j][l] + mw * as[j][b];
+            lanes[j][l] = fmaf(D, (float)p, lanes[j][l]);
+            if (hasMin) lanes[j][l] = fmaf(mw, as[j][b], lanes[j][l]);
         }
     }
     for (int j = 0; j < NT; j++) y[(size_t)(t + j) * ldy + r] = ck_tree16(lanes[j]);

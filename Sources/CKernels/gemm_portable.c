@@ -1,5 +1,6 @@
 // Portable scalar integer dot products. Defines the canonical result (see ck_internal.h).
 #pragma clang fp contract(off)
+#include <math.h>
 #include "ck_internal.h"
 
 /* Unpack one 32-block into integer weights (signed value after offset, or unsigned for
@@ -53,9 +54,9 @@ static float dot32(int type, const uint8_t *row, int nb, const int8_t *aq, const
         int p = 0; /* exact: |p| <= 32 * 255 * 127 */
         for (int i = 0; i < 32; i++) p += w[i] * a[i];
         const int l = b & 15;
-        acc[l] = acc[l] + D * (float)p;
+        acc[l] = fmaf(D, (float)p, acc[l]);
         /* min term of the block goes to the block's lane, after its dot term */
-        if (hasMin) acc[l] = acc[l] + mw * as[b];
+        if (hasMin) acc[l] = fmaf(mw, as[b], acc[l]);
     }
     return ck_tree16(acc);
 }
