@@ -219,22 +219,23 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
 /* Grouped kernel: all query heads [0, G) that share one kv head, HD known at compile time (multiple
    of 16). Canonical order, per head (it does not depend on G, on which heads share a call, or on the
    page size):
-    * positions [ws, cl) are taken in chunks from ws: the first of CK_ATT_FIRST (16) positions, the
-      others of CK_ATT_GCHUNK (64); a chunk's rows are found page by page through the block table
-      (a short first chunk: it is the one read without a prefetch ahead of it);
+    * positions [ws, cl) are taken in chunks of CK_ATT_GCHUNK (16) from ws; a chunk's rows are
+      found page by page through the block table. (16: a chunk's K and V rows, 12 KB for SmolLM2,
+      stay in L1 through every kv head's pass beside the next chunk being prefetched; chunks of 64,
+      48 KB, all of L1, made decode attention 5-8% slower);
     * score of position j: 16-lane partial s = q[0:16]*k[0:16], then s = fma(q[16i:], k[16i:], s)
       for i = 1 .. HD/16-1; 16 positions' partials are reduced together by a transposing tree
       (pairs of lanes, then of lane pairs, then of 128-bit quarters, then of halves), times scale;
     * per chunk: mn = max(m, chunk max); if mn > m: c = exp(m - mn) (exp512a), acc *= c, l *= c;
-      e_j = exp512a(s_j - mn); l += tree sum of (e[0:16] + e[16:32] + e[32:48] + e[48:64]);
+      e_j = exp512a(s_j - mn); l += tree sum of (e[0:16] + e[16:32] + ...) (chunks of
+      more than 16);
       then acc = fma(e_j, v_j, acc) in position order;
     * out = acc * (1 / l).
    The heads are taken in tiles of up to 4: each K and V row of a chunk is loaded (and, KT == 1,
    widened from IEEE binary16 bits, KT == 2, dequantized from Q8_0) once per tile and used by every head of the tile; the P.V
    accumulators of a tile (tile heads x up to 8 vectors of 16 dims) stay in registers over the
    chunk. KT changes only the loads: the arithmetic is the float cache's on the widened values. */
-#define CK_ATT_GCHUNK 64
-#define CK_ATT_FIRST 16
+#define CK_ATT_GCHUNK 16
 #ifndef CK_ATT_PREFETCH
 #define CK_ATT_PREFETCH 1
 #endif
@@ -254,7 +255,7 @@ CK_AI T512A __m512 transpose_sum16(const float *part) {
     return out;
 }
 
-/* One tile of TG (1..4) heads over one chunk of n (1..64) positions whose rows start at off[j]:
+/* One tile of TG (1..4) heads over one chunk of n (1..CK_ATT_GCHUNK) positions whose rows start at off[j]:
    scores, the online-softmax step (state mh/lh, accumulators acc, TG * HD floats), P.V. */
 CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCache, const size_t *off, int n,
                              float scale, float *acc, float *mh, float *lh, const int TG, const int HD, const int KT) {
@@ -366,7 +367,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
     }
     /* bytes [pf0, pf1) of a position's row hold the kv heads of [h0, h1) */
     const size_t pf0 = kv_bytes((size_t)(h0 / group) * HD, KT), pf1 = kv_bytes((size_t)((h1 - 1) / group + 1) * HD, KT);
-    int n = cl - ws < CK_ATT_FIRST ? cl - ws : CK_ATT_FIRST;
+    int n = cl - ws < CK_ATT_GCHUNK ? cl - ws : CK_ATT_GCHUNK;
     if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, off);
     for (int p = ws; p < cl;) {
         const int pn = p + n, nn = cl - pn < CK_ATT_GCHUNK ? cl - pn : CK_ATT_GCHUNK;

@@ -273,9 +273,9 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
     // Whole tokens per task (decode of many sequences): the next task, usually this thread's next
     // (tasks run in contiguous ranges), is another sequence's whose K/V is not in cache yet —
-    // ask for its first 80 positions now (the kernel's first two chunks; it prefetches each next
-    // chunk itself), so they arrive while this one computes. More would push this token's rows
-    // out of L1/L2 on long contexts. (Tokens of the same sequence, as in prefill, share their
+    // ask for its first 80 positions now (the kernel itself prefetches only one 16-position chunk
+    // ahead), so they arrive while this one computes. More would push this token's rows out of
+    // L1/L2 on long contexts. (Tokens of the same sequence, as in prefill, share their
     // rows: nothing to do.)
     if j.groups == 1, task + 1 < j.tokens, j.tableOffset[task + 1] != j.tableOffset[i] {
         let p2 = Int(j.positions[task + 1])
