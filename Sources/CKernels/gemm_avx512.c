@@ -689,47 +689,13 @@ AI512 void x16_store(const float *A, int t0, int nt, float *y, size_t ldy, int r
     }
 }
 
-/* Block b for U (1 or 2) consecutive tokens from t: group h's integer sums, then the float step
-   into canonical lane b % 16 of each token's scratch area (Ab: token t's lane b % 16 of group 0). */
-AI512 void x16_tokens(int type, const int G, const int U, __m512i w[2][8], const __m512 *dw, const __m512 *mw,
-                      const ck_act *a, int b, int t, float *Ab) {
-    const int hm = type == CK_Q4_1 || type == CK_Q5_1;
-    const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (type == CK_Q8_0 ? 128 : 0));
-    const size_t as = 272 * 16;
-    const __m512 zf = _mm512_setzero_ps();
-    __m512i x0[2][2], x1[2][2];
-    __m512 da[2], sv[2];
-    for (int u = 0; u < U; u++) {
-        const size_t tu = (size_t)(t + u);
-        const uint8_t *ap = (const uint8_t *)(a->q + tu * a->qStride + 32 * (size_t)b);
-        const __m512i c0 = off ? _mm512_set1_epi32(-off * a->asum[tu * a->dStride + (size_t)b]) : _mm512_setzero_si512();
-        for (int h = 0; h < G; h++) { x0[u][h] = c0; x1[u][h] = _mm512_setzero_si512(); }
-        for (int c = 0; c < 8; c += 2) {
-            const __m512i b0 = _mm512_set1_epi32((int)ck_rd32(ap + 4 * c));
-            const __m512i b1 = _mm512_set1_epi32((int)ck_rd32(ap + 4 * c + 4));
-            for (int h = 0; h < G; h++) {
-                x0[u][h] = _mm512_dpbusd_epi32(x0[u][h], w[h][c], b0);
-                x1[u][h] = _mm512_dpbusd_epi32(x1[u][h], w[h][c + 1], b1);
-            }
-        }
-        da[u] = _mm512_set1_ps(a->d[tu * a->dStride + (size_t)b]);
-        sv[u] = hm ? _mm512_set1_ps(a->s[tu * a->dStride + (size_t)b]) : zf;
-    }
-    for (int u = 0; u < U; u++)
-        for (int h = 0; h < G; h++) {
-            const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0[u][h], x1[u][h]));
-            float *Ak = Ab + h * as + 272 * (size_t)u;
-            __m512 acc = _mm512_fmadd_ps(_mm512_mul_ps(dw[h], da[u]), pf, b < 16 ? zf : _mm512_load_ps(Ak));
-            if (hm) acc = _mm512_fmadd_ps(mw[h], sv[u], acc);
-            _mm512_store_ps(Ak, acc);
-        }
-}
-
 /* G (1 or 2) consecutive 16-row groups for nt tokens: group h's record of block b at
    g + h * rec + b * bstride (a pair's records alternate: bstride = two records). Each activation
    dword is broadcast once for both groups. A holds G scratch areas of 272 * 16 floats. */
 AI512 void x16_group(int type, const int G, const uint8_t *g, size_t bstride, int nb, const ck_act *a,
                      int t0, int nt, float *y, size_t ldy, int r, float *A) {
+    const int hm = type == CK_Q4_1 || type == CK_Q5_1;
+    const int off = type == CK_Q4_0 ? 8 : (type == CK_Q5_0 ? 16 : (type == CK_Q8_0 ? 128 : 0));
     const size_t rec = 16 * (size_t)ck_bbytes(type);
     const size_t as = 272 * 16;
     const __m512 zf = _mm512_setzero_ps();
@@ -752,11 +718,30 @@ AI512 void x16_group(int type, const int G, const uint8_t *g, size_t bstride, in
             x16_load(type, p, w[h], &dw[h], &mw[h]);
         }
         float *Ab = A + 16 * (b & 15);
-        /* tokens two at a time (and a last one alone): more independent work side by side for the
-           out-of-order core, 2-3% faster at 16 tokens */
-        int j = 0;
-        for (; j + 2 <= nt; j += 2) x16_tokens(type, G, 2, w, dw, mw, a, b, t0 + j, Ab + 272 * (size_t)j);
-        if (j < nt) x16_tokens(type, G, 1, w, dw, mw, a, b, t0 + j, Ab + 272 * (size_t)j);
+        for (int j = 0; j < nt; j++) {
+            const size_t t = (size_t)(t0 + j);
+            const uint8_t *ap = (const uint8_t *)(a->q + t * a->qStride + 32 * (size_t)b);
+            const __m512i c0 = off ? _mm512_set1_epi32(-off * a->asum[t * a->dStride + (size_t)b]) : _mm512_setzero_si512();
+            __m512i x0[2], x1[2];
+            for (int h = 0; h < G; h++) { x0[h] = c0; x1[h] = _mm512_setzero_si512(); }
+            for (int c = 0; c < 8; c += 2) {
+                const __m512i b0 = _mm512_set1_epi32((int)ck_rd32(ap + 4 * c));
+                const __m512i b1 = _mm512_set1_epi32((int)ck_rd32(ap + 4 * c + 4));
+                for (int h = 0; h < G; h++) {
+                    x0[h] = _mm512_dpbusd_epi32(x0[h], w[h][c], b0);
+                    x1[h] = _mm512_dpbusd_epi32(x1[h], w[h][c + 1], b1);
+                }
+            }
+            const __m512 da = _mm512_set1_ps(a->d[t * a->dStride + (size_t)b]);
+            const __m512 sv = hm ? _mm512_set1_ps(a->s[t * a->dStride + (size_t)b]) : zf;
+            for (int h = 0; h < G; h++) {
+                const __m512 pf = _mm512_cvtepi32_ps(_mm512_add_epi32(x0[h], x1[h]));
+                float *Ak = Ab + h * as + 272 * (size_t)j;
+                __m512 acc = _mm512_fmadd_ps(_mm512_mul_ps(dw[h], da), pf, b < 16 ? zf : _mm512_load_ps(Ak));
+                if (hm) acc = _mm512_fmadd_ps(mw[h], sv, acc);
+                _mm512_store_ps(Ak, acc);
+            }
+        }
     }
     for (int h = 0; h < G; h++) x16_store(A + h * as, t0, nt, y, ldy, r + 16 * h);
 }
