@@ -412,6 +412,111 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
     }
 }
 
+/* Several queries of one sequence (same block table and window start), each with its own context
+   length: every 16-position chunk's K/V rows are read from the cache and widened (KT 1) or
+   dequantized (KT 2) once, into float rows in L1, and each query whose context reaches the chunk
+   runs the float kernel's tiles on them. A query's chunks, heads and arithmetic are those of
+   heads_avx512 on its own, and the widened values equal the ones it loads, so each query's result
+   is bit for bit the single-query one. Prefill: consecutive prompt tokens share all but their last
+   chunk. */
+#define CK_MQ_ROW 512      /* widest position row (kvHeads * headDim) this path takes */
+#define CK_MQ_STATE 8192   /* floats of per-query accumulators (queries x heads x headDim) */
+CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t *cls, int ws, const void *kCache,
+                           const void *vCache, const int32_t *bt, int blockSize, size_t posStride, int H, int group,
+                           float scale, float *out, size_t outStride, const int HD, const int KT) {
+    enum { QMAX = 16 };
+    const int nv = HD / 16, per = H * HD;
+    int tq = CK_MQ_STATE / per;
+    if (tq > QMAX) tq = QMAX;
+    /* posStride <= CK_MQ_ROW, tq * per <= CK_MQ_STATE, H <= 64 (checked by the caller) */
+    float kb[CK_ATT_GCHUNK * posStride] __attribute__((aligned(64)));
+    float vb[CK_ATT_GCHUNK * posStride] __attribute__((aligned(64)));
+    float acc[tq * per] __attribute__((aligned(64)));
+    float mh[QMAX * 64], lh[QMAX * 64];
+    size_t offc[CK_ATT_GCHUNK], offn[CK_ATT_GCHUNK], offw[CK_ATT_GCHUNK];
+    for (int j = 0; j < CK_ATT_GCHUNK; j++) offw[j] = (size_t)j * posStride;
+    for (int q0 = 0; q0 < nq; q0 += tq) {
+        const int m = nq - q0 < tq ? nq - q0 : tq;
+        int cmax = ws;
+        for (int i = 0; i < m; i++) {
+            if (cls[q0 + i] > cmax) cmax = cls[q0 + i];
+            for (int h = 0; h < H; h++) {
+                mh[i * H + h] = -INFINITY;
+                lh[i * H + h] = 0.0f;
+                for (int d = 0; d < nv; d++) _mm512_store_ps(acc + (size_t)i * per + h * HD + 16 * d, _mm512_setzero_ps());
+            }
+        }
+        int n = cmax - ws < CK_ATT_GCHUNK ? cmax - ws : CK_ATT_GCHUNK;
+        if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, offc);
+        for (int p = ws; p < cmax;) {
+            const int pn = p + n, nn = cmax - pn < CK_ATT_GCHUNK ? cmax - pn : CK_ATT_GCHUNK;
+            if (nn > 0) {
+                chunk_rows(bt, blockSize, pn, nn, posStride, 0, offn);
+#if CK_ATT_PREFETCH
+                for (int j = 0; j < nn; j++)
+                    for (size_t b = 0; b < kv_bytes(posStride, KT); b += 64) {
+                        _mm_prefetch((const char *)kCache + kv_bytes(offn[j], KT) + b, _MM_HINT_T0);
+                        _mm_prefetch((const char *)vCache + kv_bytes(offn[j], KT) + b, _MM_HINT_T0);
+                    }
+#endif
+            }
+            for (int j = 0; j < n; j++)
+                for (size_t e = 0; e < posStride; e += 16) {
+                    _mm512_store_ps(kb + offw[j] + e, ldrow512(kCache, offc[j] + e, KT));
+                    _mm512_store_ps(vb + offw[j] + e, ldrow512(vCache, offc[j] + e, KT));
+                }
+            for (int i = 0; i < m; i++) {
+                const int ni = cls[q0 + i] - p < n ? cls[q0 + i] - p : n;
+                if (ni <= 0) continue;
+                const float *qi = q + (size_t)(q0 + i) * qStride;
+                float *ai = acc + (size_t)i * per;
+                for (int h = 0; h < H;) {
+                    const int kvh = h / group;
+                    int he = (kvh + 1) * group;
+                    if (he > H) he = H;
+                    const float *kc = kb + (size_t)kvh * HD, *vc = vb + (size_t)kvh * HD;
+                    const float *qg = qi + (size_t)h * HD;
+                    float *ag = ai + (size_t)h * HD, *mg = mh + i * H + h, *lg = lh + i * H + h;
+                    switch (he - h) {
+                    case 1: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 1, HD, 0); h += 1; break;
+                    case 2: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 2, HD, 0); h += 2; break;
+                    case 3: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 3, HD, 0); h += 3; break;
+                    default: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 4, HD, 0); h += 4; break;
+                    }
+                }
+            }
+            p += n;
+            n = nn;
+            for (int j = 0; j < nn; j++) offc[j] = offn[j];
+        }
+        for (int i = 0; i < m; i++) {
+            float *o = out + (size_t)(q0 + i) * outStride;
+            for (int h = 0; h < H; h++) {
+                const float l = lh[i * H + h];
+                const __m512 inv = _mm512_set1_ps(l > 0.0f ? 1.0f / l : 0.0f);
+                for (int d = 0; d < nv; d++)
+                    _mm512_storeu_ps(o + (size_t)h * HD + 16 * d,
+                                     _mm512_mul_ps(_mm512_load_ps(acc + (size_t)i * per + h * HD + 16 * d), inv));
+            }
+        }
+    }
+}
+
+#define MQFN(HD, KT, NAME) \
+    static T512A void NAME(int nq, const float *q, size_t qs, const int32_t *cls, int ws, const void *kc, const void *vc, \
+                           const int32_t *bt, int bs, size_t ps, int H, int group, float sc, float *o, size_t os) { \
+        mq_avx512(nq, q, qs, cls, ws, kc, vc, bt, bs, ps, H, group, sc, o, os, HD, KT); \
+    }
+MQFN(64, 0, mq512_64)
+MQFN(128, 0, mq512_128)
+MQFN(256, 0, mq512_256)
+MQFN(64, 1, mq512_64_f16)
+MQFN(128, 1, mq512_128_f16)
+MQFN(256, 1, mq512_256_f16)
+MQFN(64, 2, mq512_64_q8)
+MQFN(128, 2, mq512_128_q8)
+MQFN(256, 2, mq512_256_q8)
+
 #define GROUPFN(HD, KT, NAME) \
     static T512A void NAME(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
                            size_t ps, int h0, int h1, int group, float sc, float *o) { \
@@ -506,6 +611,34 @@ void ck_paged_attention_heads_q8_0(int isa, const float *q, const void *kCache, 
                                    int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
     attention_heads(isa, q, kCache, vCache, 2, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads, headDim,
                     scale, out, h0, h1);
+}
+
+void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStride, int nq, const int32_t *contextLens,
+                              const void *kCache, const void *vCache, const int32_t *blockTable, int blockSize,
+                              int windowStart, int nHeads, int kvHeads, int headDim, float scale, float *out,
+                              size_t outStride) {
+    if (windowStart < 0) windowStart = 0;
+#if defined(__x86_64__)
+    const size_t posStride = (size_t)kvHeads * headDim;
+    if (isa >= CK_ISA_AVX512 && nq > 1 && posStride <= CK_MQ_ROW && (size_t)nHeads * headDim <= CK_MQ_STATE &&
+        nHeads <= 64) {
+        typedef void (*mq_fn)(int, const float *, size_t, const int32_t *, int, const void *, const void *,
+                              const int32_t *, int, size_t, int, int, float, float *, size_t);
+        const int k = kvType == 2 ? 2 : kvType == 1 ? 1 : 0;
+        const mq_fn tab[3][3] = {{mq512_64, mq512_128, mq512_256},
+                                 {mq512_64_f16, mq512_128_f16, mq512_256_f16},
+                                 {mq512_64_q8, mq512_128_q8, mq512_256_q8}};
+        const int d = headDim == 64 ? 0 : headDim == 128 ? 1 : headDim == 256 ? 2 : -1;
+        if (d >= 0) {
+            tab[k][d](nq, q, qStride, contextLens, windowStart, kCache, vCache, blockTable, blockSize, posStride,
+                      nHeads, nHeads / kvHeads, scale, out, outStride);
+            return;
+        }
+    }
+#endif
+    for (int i = 0; i < nq; i++)
+        attention_heads(isa, q + (size_t)i * qStride, kCache, vCache, kvType, blockTable, blockSize, windowStart,
+                        contextLens[i], nHeads, kvHeads, headDim, scale, out + (size_t)i * outStride, 0, nHeads);
 }
 
 void ck_paged_attention(int isa, const float *q, const float *kCache, const float *vCache,

@@ -60,6 +60,34 @@ public func pagedAttentionQ8_0(q: UnsafePointer<Float>, kCache: UnsafeRawPointer
                                   Int32(headDim), scale, out, Int32(heads.lowerBound), Int32(heads.upperBound))
 }
 
+/// How a paged K/V cache stores its values (for `pagedAttentionMulti`).
+public enum PagedKVType: Int32, Sendable {
+    /// Float32.
+    case f32 = 0
+    /// IEEE binary16 bit patterns.
+    case f16 = 1
+    /// ggml Q8_0 blocks (`headDim` a multiple of 32).
+    case q8_0 = 2
+}
+
+/// Attention for `count` query tokens of one sequence that share its block table and
+/// `windowStart` (consecutive prompt tokens): query i (all `nHeads` heads at `q + i * qStride`)
+/// attends positions `windowStart..<contextLens[i]` and writes `nHeads * headDim` floats at
+/// `out + i * outStride`. Each query's result is, bit for bit, that of `pagedAttention` (or its
+/// F16 / Q8_0 form) for it alone at the same level; the K/V rows several queries read are loaded
+/// and widened once for all of them.
+public func pagedAttentionMulti(q: UnsafePointer<Float>, qStride: Int, count: Int, contextLens: UnsafePointer<Int32>,
+                                kCache: UnsafeRawPointer, vCache: UnsafeRawPointer, kvType: PagedKVType,
+                                blockTable: UnsafePointer<Int32>, blockSize: Int, windowStart: Int,
+                                nHeads: Int, kvHeads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>,
+                                outStride: Int, level: KernelDispatch.Level = KernelDispatch.active) {
+    checkHeads(nHeads: nHeads, kvHeads: kvHeads, heads: 0 ..< nHeads)
+    precondition(kvType != .q8_0 || headDim % 32 == 0, "pagedAttentionMulti: Q8_0 needs headDim a multiple of 32")
+    ck_paged_attention_multi(min(level, KernelDispatch.detected).rawValue, kvType.rawValue, q, qStride, Int32(count),
+                             contextLens, kCache, vCache, blockTable, Int32(blockSize), Int32(windowStart),
+                             Int32(nHeads), Int32(kvHeads), Int32(headDim), scale, out, outStride)
+}
+
 /// Quantizes `count` floats (a multiple of 32) to `count / 32` ggml Q8_0 blocks at `dst`
 /// (34 bytes each: the F16 scale, then 32 int8), exactly as ggml's `quantize_row_q8_0_ref` and
 /// gguf-py's `gguf.quants.Q8_0`: d = amax / 127, q = roundf(x * (1 / d)) (all 0 when amax is 0).

@@ -80,6 +80,8 @@ public final class TransformerModel: @unchecked Sendable {
             tableOffset += seq.blockTable.count
         }
 
+        for i in 0 ..< n { ws.contextLens[i] = batch.positions[i] + 1 }
+
         // RoPE angles once per token (global and sliding bases), shared by q, k and every layer.
         let rd = c.ropeDim
         for i in 0 ..< n {
@@ -109,7 +111,11 @@ public final class TransformerModel: @unchecked Sendable {
             // computed the same way whatever the split, so results do not depend on it.
             let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
             let prepPerTask = max(1, n / (pool.threadCount * 8))
+            let window = sliding ? c.slidingWindow : 0
             batch.positions.withUnsafeBufferPointer { positions in
+                let tiles = groups == 1
+                    ? attentionTiles(n: n, seqOf: seqOf, positions: positions.baseAddress!, window: window, tileStart: ws.tileStart)
+                    : 0
                 var prep = TokenPrepJob(bq: w.bq?.pointer, bk: w.bk?.pointer, bv: w.bv?.pointer,
                                         qNorm: w.qNorm?.pointer, kNorm: w.kNorm?.pointer,
                                         ropeDim: rope.ropeDim, neox: rope.style == .neox,
@@ -123,16 +129,18 @@ public final class TransformerModel: @unchecked Sendable {
                                        tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
                                        perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
                                        kvHeads: c.kvHeadCount, headDim: c.headDim, qDim: qDim, outDim: aDim,
-                                       blockSize: bs, window: sliding ? c.slidingWindow : 0, scale: c.attentionScale,
+                                       blockSize: bs, window: window, scale: c.attentionScale,
                                        tokens: n, keyRowBytes: cache.dtype.byteCount(values: kDim),
-                                       valueRowBytes: cache.dtype.byteCount(values: vDim))
+                                       valueRowBytes: cache.dtype.byteCount(values: vDim),
+                                       tileStart: ws.tileStart, contextLens: ws.contextLens)
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
                         // Prep tasks of several tokens (a task claim is an atomic on a line both
                         // threads write: per token, prefill spent more on claims than on the work);
                         // attention in contiguous ranges, so a thread stays on one sequence's K/V.
                         pool.runPhasedRanged((n + prepPerTask - 1) / prepPerTask, context: UnsafeMutableRawPointer(pp),
-                                             tokenPrepTask, then: n * groups, context: UnsafeMutableRawPointer(jp), attentionTask)
+                                             tokenPrepTask, then: groups == 1 ? tiles : n * groups,
+                                             context: UnsafeMutableRawPointer(jp), attentionTask)
                     }
                 }
             }
@@ -260,12 +268,50 @@ private struct AttentionJob {
     let tokens: Int
     let keyRowBytes: Int
     let valueRowBytes: Int
+    /// groups == 1: task t = tokens tileStart[t] ..< tileStart[t + 1], consecutive tokens of one
+    /// sequence with the same window start (`contextLens`: each token's position + 1).
+    let tileStart: UnsafePointer<Int32>
+    let contextLens: UnsafePointer<Int32>
 }
 
-/// Task `t` = (token t / groups, head group t % groups).
+/// Tokens [0, n) cut into tiles for the attention dispatch: runs of at most 16 consecutive tokens
+/// of one sequence with the same window start (prefill: their K/V rows are read once for the
+/// tile); a token of a sequence decoding alone is a tile of one. Returns the number of tiles;
+/// `tileStart[0 ... count]` are their bounds.
+private func attentionTiles(n: Int, seqOf: UnsafePointer<Int>, positions: UnsafePointer<Int32>, window: Int,
+                            tileStart: UnsafeMutablePointer<Int32>) -> Int {
+    @inline(__always) func start(_ i: Int) -> Int { window > 0 ? max(0, Int(positions[i]) - window + 1) : 0 }
+    var count = 0, i = 0
+    while i < n {
+        tileStart[count] = Int32(i)
+        count += 1
+        var e = i + 1
+        while e < n, e - i < 16, seqOf[e] == seqOf[i], start(e) == start(i) { e += 1 }
+        i = e
+    }
+    tileStart[count] = Int32(n)
+    return count
+}
+
+/// groups == 1: task t = tile t (see `AttentionJob.tileStart`); otherwise task t = (token t / groups,
+/// head group t % groups).
 private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
     let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: AttentionJob.self).pointee
-    let i = task / j.groups
+    var i = task / j.groups, next = task + 1
+    if j.groups == 1 {
+        i = Int(j.tileStart[task])
+        next = Int(j.tileStart[task + 1])
+        if next - i > 1 {
+            let pos = Int(j.positions[i])
+            let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
+            let type: PagedKVType = j.dtype == .q8_0 ? .q8_0 : j.dtype == .f16 ? .f16 : .f32
+            pagedAttentionMulti(q: j.q + i * j.qDim, qStride: j.qDim, count: next - i, contextLens: j.contextLens + i,
+                                kCache: j.kCache, vCache: j.vCache, kvType: type, blockTable: j.tables + j.tableOffset[i],
+                                blockSize: j.blockSize, windowStart: start, nHeads: j.heads, kvHeads: j.kvHeads,
+                                headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, outStride: j.outDim)
+            return
+        }
+    }
     let g = task % j.groups
     let range = (g * j.perGroup) ..< min(j.heads, (g + 1) * j.perGroup)
     guard !range.isEmpty else { return }
@@ -277,11 +323,11 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     // ahead), so they arrive while this one computes. More would push this token's rows out of
     // L1/L2 on long contexts. (Tokens of the same sequence, as in prefill, share their
     // rows: nothing to do.)
-    if j.groups == 1, task + 1 < j.tokens, j.tableOffset[task + 1] != j.tableOffset[i] {
-        let p2 = Int(j.positions[task + 1])
+    if j.groups == 1, next < j.tokens, j.tableOffset[next] != j.tableOffset[i] {
+        let p2 = Int(j.positions[next])
         let s2 = j.window > 0 ? max(0, p2 - j.window + 1) : 0
         prefetchKVRows(kCache: j.kCache, vCache: j.vCache, keyRowBytes: j.keyRowBytes, valueRowBytes: j.valueRowBytes,
-                       blockTable: j.tables + j.tableOffset[task + 1], blockSize: j.blockSize,
+                       blockTable: j.tables + j.tableOffset[next], blockSize: j.blockSize,
                        positions: s2 ..< min(p2 + 1, s2 + 80))
     }
     switch j.dtype {

@@ -17,6 +17,8 @@ final class Workspace {
     var slot: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] KV slot of each token
     var angles: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][2][ropeDim] RoPE cos/sin (global, sliding)
     var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] offset of each token's block table in `tables`
+    var contextLens: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [n] position + 1 of each token
+    var tileStart: UnsafeMutablePointer<Int32> = .allocate(capacity: 2) // [n + 1] attention tiles' bounds
     private(set) var tableCapacity = 0
     var tables: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // block tables of the batch, back to back
 
@@ -41,6 +43,10 @@ final class Workspace {
             slot = .allocate(capacity: cap)
             seqOf.deallocate()
             seqOf = .allocate(capacity: cap)
+            contextLens.deallocate()
+            contextLens = .allocate(capacity: cap)
+            tileStart.deallocate()
+            tileStart = .allocate(capacity: cap + 1)
             capacityTokens = cap
         }
         if r > capacityLogitRows {
@@ -65,5 +71,7 @@ final class Workspace {
         for p in [x, h, q, k, v, att, gate, up, o, rows, logits, angles] { p.deallocate() }
         slot.deallocate()
         seqOf.deallocate()
+        contextLens.deallocate()
+        tileStart.deallocate()
     }
 }

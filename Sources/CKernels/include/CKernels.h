@@ -166,6 +166,15 @@ void ck_paged_attention_heads_f16(int isa, const float *q, const uint16_t *kCach
 void ck_paged_attention_heads_q8_0(int isa, const float *q, const void *kCache, const void *vCache,
                                    const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
                                    int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1);
+/// Queries of one sequence sharing its block table and `windowStart`: query i (all nHeads heads at
+/// q + i * qStride) attends [windowStart, contextLens[i]) and writes out + i * outStride. The cache is
+/// float (kvType 0), F16 (1) or Q8_0 (2). Each query's result is, bit for bit, that of
+/// `ck_paged_attention_heads` (or its F16 / Q8_0 form) for it alone; the K/V rows that several
+/// queries read are loaded and widened once for all of them (prefill).
+void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStride, int nq, const int32_t *contextLens,
+                              const void *kCache, const void *vCache, const int32_t *blockTable, int blockSize,
+                              int windowStart, int nHeads, int kvHeads, int headDim, float scale, float *out,
+                              size_t outStride);
 /// n floats (a multiple of 32) -> n / 32 ggml Q8_0 blocks (34 bytes each), exactly as ggml's
 /// quantize_row_q8_0_ref: d = amax / 127, q = roundf(x * (1 / d)) (0 when d == 0), d as F16.
 void ck_quantize_kv_q8_0(const float *x, uint8_t *dst, size_t n);
