@@ -336,6 +336,18 @@ CK_AI T512A void tile_avx512(const float *q, const void *kCache, const void *vCa
     }
 }
 
+/* The heads [h, h + min(w, 4)) that share one kv head, over one chunk (tile_avx512 with the tile
+   width as a constant); returns how many heads it did. */
+CK_AI T512A int kv_tile(int w, const float *qg, const void *kc, const void *vc, const size_t *off, int n, float scale,
+                        float *ag, float *mg, float *lg, const int HD, const int KT) {
+    switch (w) {
+    case 1: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 1, HD, KT); return 1;
+    case 2: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 2, HD, KT); return 2;
+    case 3: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 3, HD, KT); return 3;
+    default: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 4, HD, KT); return 4;
+    }
+}
+
 /* cache element offsets of the K/V rows of positions [p, p + n) of kv head kvOff / HD, page by page */
 CK_AI void chunk_rows(const int32_t *bt, int blockSize, int p, int n, size_t posStride, size_t kvOff, size_t *off) {
     for (int j = 0; j < n;) {
@@ -392,12 +404,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
             const float *qg = q + (size_t)(h - h0) * HD;
             float *ag = accbuf + (h - h0) * HD;
             float *mg = mh + (h - h0), *lg = lh + (h - h0);
-            switch (he - h) {
-            case 1: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 1, HD, KT); h += 1; break;
-            case 2: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 2, HD, KT); h += 2; break;
-            case 3: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 3, HD, KT); h += 3; break;
-            default: tile_avx512(qg, kc, vc, off, n, scale, ag, mg, lg, 4, HD, KT); h += 4; break;
-            }
+            h += kv_tile(he - h, qg, kc, vc, off, n, scale, ag, mg, lg, HD, KT);
         }
         p += n;
         n = nn;
@@ -477,12 +484,7 @@ CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t
                     const float *kc = kb + (size_t)kvh * HD, *vc = vb + (size_t)kvh * HD;
                     const float *qg = qi + (size_t)h * HD;
                     float *ag = ai + (size_t)h * HD, *mg = mh + i * H + h, *lg = lh + i * H + h;
-                    switch (he - h) {
-                    case 1: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 1, HD, 0); h += 1; break;
-                    case 2: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 2, HD, 0); h += 2; break;
-                    case 3: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 3, HD, 0); h += 3; break;
-                    default: tile_avx512(qg, kc, vc, offw, ni, scale, ag, mg, lg, 4, HD, 0); h += 4; break;
-                    }
+                    h += kv_tile(he - h, qg, kc, vc, offw, ni, scale, ag, mg, lg, HD, 0);
                 }
             }
             p += n;
@@ -502,35 +504,26 @@ CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t
     }
 }
 
-#define MQFN(HD, KT, NAME) \
-    static T512A void NAME(int nq, const float *q, size_t qs, const int32_t *cls, int ws, const void *kc, const void *vc, \
-                           const int32_t *bt, int bs, size_t ps, int H, int group, float sc, float *o, size_t os) { \
+/* the AVX-512 kernels' instances: head dim x cache type (name suffix) */
+#define CK_ATT_INSTANCES(F) \
+    F(64, 0, 64) F(128, 0, 128) F(256, 0, 256) \
+    F(64, 1, 64_f16) F(128, 1, 128_f16) F(256, 1, 256_f16) \
+    F(64, 2, 64_q8) F(128, 2, 128_q8) F(256, 2, 256_q8)
+
+#define MQFN(HD, KT, SUF) \
+    static T512A void mq512_##SUF(int nq, const float *q, size_t qs, const int32_t *cls, int ws, const void *kc, \
+                                  const void *vc, const int32_t *bt, int bs, size_t ps, int H, int group, float sc, \
+                                  float *o, size_t os) { \
         mq_avx512(nq, q, qs, cls, ws, kc, vc, bt, bs, ps, H, group, sc, o, os, HD, KT); \
     }
-MQFN(64, 0, mq512_64)
-MQFN(128, 0, mq512_128)
-MQFN(256, 0, mq512_256)
-MQFN(64, 1, mq512_64_f16)
-MQFN(128, 1, mq512_128_f16)
-MQFN(256, 1, mq512_256_f16)
-MQFN(64, 2, mq512_64_q8)
-MQFN(128, 2, mq512_128_q8)
-MQFN(256, 2, mq512_256_q8)
+CK_ATT_INSTANCES(MQFN)
 
-#define GROUPFN(HD, KT, NAME) \
-    static T512A void NAME(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
-                           size_t ps, int h0, int h1, int group, float sc, float *o) { \
+#define GROUPFN(HD, KT, SUF) \
+    static T512A void group512_##SUF(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, \
+                                     int cl, size_t ps, int h0, int h1, int group, float sc, float *o) { \
         heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, HD, KT); \
     }
-GROUPFN(64, 0, group512_64)
-GROUPFN(128, 0, group512_128)
-GROUPFN(256, 0, group512_256)
-GROUPFN(64, 1, group512_64_f16)
-GROUPFN(128, 1, group512_128_f16)
-GROUPFN(256, 1, group512_256_f16)
-GROUPFN(64, 2, group512_64_q8)
-GROUPFN(128, 2, group512_128_q8)
-GROUPFN(256, 2, group512_256_q8)
+CK_ATT_INSTANCES(GROUPFN)
 
 #define HEADFN(HD, KT, NAME) \
     static T512A void NAME(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
