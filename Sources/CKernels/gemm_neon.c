@@ -5,7 +5,8 @@
 // the min term) are the portable ones, lane for lane.
 // 256-element formats (Q4_K, Q5_K, Q6_K): one sdot per 16-element sub-block gives the sums of its
 // 4 groups, i.e. integer lanes 4(m%4)..+3, scaled by the sub-block's integer scale.
-// Contraction off: the only fused steps are the canonical 32-block ones (vfmaq_f32 / fmaf). Other types go to the portable kernel.
+// Contraction off: the only fused steps are the canonical 32-block ones (vfmaq_f32 / fmaf).
+// Other types go to the portable kernel.
 #pragma clang fp contract(off)
 #include <math.h>
 #include "ck_internal.h"
