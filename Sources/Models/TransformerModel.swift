@@ -110,7 +110,11 @@ public final class TransformerModel: @unchecked Sendable {
             // Few tokens (decode): split each token's heads across the workers too. Every head is
             // computed the same way whatever the split, so results do not depend on it.
             let groups = n >= pool.threadCount * 2 ? 1 : min(c.headCount, pool.threadCount * 2)
-            let prepPerTask = max(1, n / (pool.threadCount * 8))
+            // Decode of many sequences (one token each): a token's attention reads only its own
+            // sequence's K/V, so each task prepares its token and goes straight on to its attention,
+            // with no barrier between the two.
+            let fused = groups == 1 && batch.sequences.allSatisfy { $0.tokenCount == 1 }
+            let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
             batch.positions.withUnsafeBufferPointer { positions in
                 let tiles = groups == 1
@@ -135,6 +139,14 @@ public final class TransformerModel: @unchecked Sendable {
                                        tileStart: ws.tileStart, contextLens: ws.contextLens)
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
+                        if fused {
+                            // one token per tile: tile t is token t
+                            var both = PrepThenAttention(prep: UnsafeMutableRawPointer(pp), attention: UnsafeMutableRawPointer(jp))
+                            withUnsafeMutablePointer(to: &both) { bp in
+                                pool.runRanged(n, context: UnsafeMutableRawPointer(bp), prepThenAttentionTask)
+                            }
+                            return
+                        }
                         // Prep tasks of several tokens (a task claim is an atomic on a line both
                         // threads write: per token, prefill spent more on claims than on the work);
                         // attention in contiguous ranges, so a thread stays on one sequence's K/V.
@@ -217,6 +229,20 @@ private struct TokenPrepJob {
     let keyCache: UnsafeMutableRawPointer, valueCache: UnsafeMutableRawPointer
     let dtype: KVCacheDType
     let tokens: Int, perTask: Int
+}
+
+/// The two jobs of a decode step's attention dispatch (one token per sequence).
+private struct PrepThenAttention {
+    let prep: UnsafeMutableRawPointer
+    let attention: UnsafeMutableRawPointer
+}
+
+/// Task `t`: token t's preparation (`tokenPrepTask`, one token per task), then its attention
+/// (`attentionTask`, whose tile t is token t).
+private let prepThenAttentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, t in
+    let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: PrepThenAttention.self).pointee
+    tokenPrepTask(j.prep, t)
+    attentionTask(j.attention, t)
 }
 
 /// Task `t`: for tokens t*perTask ..< (t+1)*perTask, the biases, QK-norm, RoPE, and the K/V
