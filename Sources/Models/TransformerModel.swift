@@ -81,6 +81,7 @@ public final class TransformerModel: @unchecked Sendable {
         }
 
         for i in 0 ..< n { ws.contextLens[i] = batch.positions[i] + 1 }
+        let oneTokenEach = batch.sequences.allSatisfy { $0.tokenCount == 1 }
 
         // RoPE angles once per token (global and sliding bases), shared by q, k and every layer.
         let rd = c.ropeDim
@@ -113,7 +114,7 @@ public final class TransformerModel: @unchecked Sendable {
             // Decode of many sequences (one token each): a token's attention reads only its own
             // sequence's K/V, so each task prepares its token and goes straight on to its attention,
             // with no barrier between the two.
-            let fused = groups == 1 && batch.sequences.allSatisfy { $0.tokenCount == 1 }
+            let fused = groups == 1 && oneTokenEach
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
             batch.positions.withUnsafeBufferPointer { positions in
