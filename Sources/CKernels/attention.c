@@ -360,6 +360,24 @@ CK_AI void chunk_rows(const int32_t *bt, int blockSize, int p, int n, size_t pos
     }
 }
 
+/* Online-softmax state of H heads: running max, running sum, H x HD accumulators. */
+CK_AI T512A void state_init(int H, float *mh, float *lh, float *acc, const int HD) {
+    for (int g = 0; g < H; g++) {
+        mh[g] = -INFINITY;
+        lh[g] = 0.0f;
+        for (int i = 0; i < HD / 16; i++) _mm512_store_ps(acc + g * HD + 16 * i, _mm512_setzero_ps());
+    }
+}
+
+/* out = acc * (1 / l) per head (0 where nothing was attended) */
+CK_AI T512A void state_finish(int H, const float *lh, const float *acc, float *out, const int HD) {
+    for (int g = 0; g < H; g++) {
+        const __m512 inv = _mm512_set1_ps(lh[g] > 0.0f ? 1.0f / lh[g] : 0.0f);
+        for (int i = 0; i < HD / 16; i++)
+            _mm512_storeu_ps(out + (size_t)g * HD + 16 * i, _mm512_mul_ps(_mm512_load_ps(acc + g * HD + 16 * i), inv));
+    }
+}
+
 /* Query heads [h0, h1) (at most 16; q and out point at head h0), grouped by kv head (h / group):
    per chunk, every kv head's tiles in turn, so a chunk's K/V rows (all kv heads of a position are
    adjacent) are read from memory once, front to back; the next chunk's rows are prefetched. */
@@ -372,11 +390,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
     float mh[GMAX], lh[GMAX];
     size_t offs[2][CK_ATT_GCHUNK];
     size_t *off = offs[0], *offn = offs[1];
-    for (int g = 0; g < H; g++) {
-        mh[g] = -INFINITY;
-        lh[g] = 0.0f;
-        for (int i = 0; i < nv; i++) _mm512_store_ps(accbuf + g * HD + 16 * i, _mm512_setzero_ps());
-    }
+    state_init(H, mh, lh, accbuf, HD);
     /* bytes [pf0, pf1) of a position's row hold the kv heads of [h0, h1) */
     const size_t pf0 = kv_bytes((size_t)(h0 / group) * HD, KT), pf1 = kv_bytes((size_t)((h1 - 1) / group + 1) * HD, KT);
     int n = cl - ws < CK_ATT_GCHUNK ? cl - ws : CK_ATT_GCHUNK;
@@ -412,11 +426,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
         off = offn;
         offn = t;
     }
-    for (int g = 0; g < H; g++) {
-        __m512 inv = _mm512_set1_ps(lh[g] > 0.0f ? 1.0f / lh[g] : 0.0f);
-        for (int i = 0; i < nv; i++)
-            _mm512_storeu_ps(out + (size_t)g * HD + 16 * i, _mm512_mul_ps(_mm512_load_ps(accbuf + g * HD + 16 * i), inv));
-    }
+    state_finish(H, lh, accbuf, out, HD);
 }
 
 /* Several queries of one sequence (same block table and window start), each with its own context
@@ -428,18 +438,19 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
    chunk. */
 #define CK_MQ_ROW 512      /* widest position row (kvHeads * headDim) this path takes */
 #define CK_MQ_STATE 8192   /* floats of per-query accumulators (queries x heads x headDim) */
+#define CK_MQ_HEADS 64     /* most query heads this path takes */
 CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t *cls, int ws, const void *kCache,
                            const void *vCache, const int32_t *bt, int blockSize, size_t posStride, int H, int group,
                            float scale, float *out, size_t outStride, const int HD, const int KT) {
     enum { QMAX = 16 };
-    const int nv = HD / 16, per = H * HD;
+    const int per = H * HD;
     int tq = CK_MQ_STATE / per;
     if (tq > QMAX) tq = QMAX;
-    /* posStride <= CK_MQ_ROW, tq * per <= CK_MQ_STATE, H <= 64 (checked by the caller) */
+    /* posStride <= CK_MQ_ROW, tq * per <= CK_MQ_STATE, H <= CK_MQ_HEADS (checked by the caller) */
     float kb[CK_ATT_GCHUNK * posStride] __attribute__((aligned(64)));
     float vb[CK_ATT_GCHUNK * posStride] __attribute__((aligned(64)));
     float acc[tq * per] __attribute__((aligned(64)));
-    float mh[QMAX * 64], lh[QMAX * 64];
+    float mh[QMAX * CK_MQ_HEADS], lh[QMAX * CK_MQ_HEADS];
     size_t offc[CK_ATT_GCHUNK], offn[CK_ATT_GCHUNK], offw[CK_ATT_GCHUNK];
     for (int j = 0; j < CK_ATT_GCHUNK; j++) offw[j] = (size_t)j * posStride;
     for (int q0 = 0; q0 < nq; q0 += tq) {
@@ -447,11 +458,7 @@ CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t
         int cmax = ws;
         for (int i = 0; i < m; i++) {
             if (cls[q0 + i] > cmax) cmax = cls[q0 + i];
-            for (int h = 0; h < H; h++) {
-                mh[i * H + h] = -INFINITY;
-                lh[i * H + h] = 0.0f;
-                for (int d = 0; d < nv; d++) _mm512_store_ps(acc + (size_t)i * per + h * HD + 16 * d, _mm512_setzero_ps());
-            }
+            state_init(H, mh + i * H, lh + i * H, acc + (size_t)i * per, HD);
         }
         int n = cmax - ws < CK_ATT_GCHUNK ? cmax - ws : CK_ATT_GCHUNK;
         if (n > 0) chunk_rows(bt, blockSize, ws, n, posStride, 0, offc);
@@ -491,20 +498,15 @@ CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t
             n = nn;
             for (int j = 0; j < nn; j++) offc[j] = offn[j];
         }
-        for (int i = 0; i < m; i++) {
-            float *o = out + (size_t)(q0 + i) * outStride;
-            for (int h = 0; h < H; h++) {
-                const float l = lh[i * H + h];
-                const __m512 inv = _mm512_set1_ps(l > 0.0f ? 1.0f / l : 0.0f);
-                for (int d = 0; d < nv; d++)
-                    _mm512_storeu_ps(o + (size_t)h * HD + 16 * d,
-                                     _mm512_mul_ps(_mm512_load_ps(acc + (size_t)i * per + h * HD + 16 * d), inv));
-            }
-        }
+        for (int i = 0; i < m; i++)
+            state_finish(H, lh + i * H, acc + (size_t)i * per, out + (size_t)(q0 + i) * outStride, HD);
     }
 }
 
-/* the AVX-512 kernels' instances: head dim x cache type (name suffix) */
+/* the AVX-512 kernels' instances: head dim x cache type (name suffix); hd_index gives a head
+   dim's column in their [cache type][head dim] tables (-1: none, the generic kernel) */
+CK_AI int hd_index(int headDim) { return headDim == 64 ? 0 : headDim == 128 ? 1 : headDim == 256 ? 2 : -1; }
+
 #define CK_ATT_INSTANCES(F) \
     F(64, 0, 64) F(128, 0, 128) F(256, 0, 256) \
     F(64, 1, 64_f16) F(128, 1, 128_f16) F(256, 1, 256_f16) \
@@ -563,10 +565,12 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
     if (isa >= CK_ISA_AVX512) {
         typedef void (*group_fn)(const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
                                  int, int, int, float, float *);
-        group_fn gf = KT == 2 ? (headDim == 64 ? group512_64_q8 : headDim == 128 ? group512_128_q8 : headDim == 256 ? group512_256_q8 : NULL)
-                    : KT == 1 ? (headDim == 64 ? group512_64_f16 : headDim == 128 ? group512_128_f16 : headDim == 256 ? group512_256_f16 : NULL)
-                          : (headDim == 64 ? group512_64 : headDim == 128 ? group512_128 : headDim == 256 ? group512_256 : NULL);
-        if (gf) {
+        static const group_fn tab[3][3] = {{group512_64, group512_128, group512_256},
+                                           {group512_64_f16, group512_128_f16, group512_256_f16},
+                                           {group512_64_q8, group512_128_q8, group512_256_q8}};
+        const int d = hd_index(headDim);
+        if (d >= 0) {
+            const group_fn gf = tab[KT][d];
             /* at most 16 heads at a time */
             for (int h = h0; h < h1; h += 16) {
                 int he = h + 16 < h1 ? h + 16 : h1;
@@ -611,17 +615,17 @@ void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStrid
                               int windowStart, int nHeads, int kvHeads, int headDim, float scale, float *out,
                               size_t outStride) {
     if (windowStart < 0) windowStart = 0;
+    const int k = kvType == 2 ? 2 : kvType == 1 ? 1 : 0;
 #if defined(__x86_64__)
     const size_t posStride = (size_t)kvHeads * headDim;
     if (isa >= CK_ISA_AVX512 && nq > 1 && posStride <= CK_MQ_ROW && (size_t)nHeads * headDim <= CK_MQ_STATE &&
-        nHeads <= 64) {
+        nHeads <= CK_MQ_HEADS) {
         typedef void (*mq_fn)(int, const float *, size_t, const int32_t *, int, const void *, const void *,
                               const int32_t *, int, size_t, int, int, float, float *, size_t);
-        const int k = kvType == 2 ? 2 : kvType == 1 ? 1 : 0;
-        const mq_fn tab[3][3] = {{mq512_64, mq512_128, mq512_256},
-                                 {mq512_64_f16, mq512_128_f16, mq512_256_f16},
-                                 {mq512_64_q8, mq512_128_q8, mq512_256_q8}};
-        const int d = headDim == 64 ? 0 : headDim == 128 ? 1 : headDim == 256 ? 2 : -1;
+        static const mq_fn tab[3][3] = {{mq512_64, mq512_128, mq512_256},
+                                        {mq512_64_f16, mq512_128_f16, mq512_256_f16},
+                                        {mq512_64_q8, mq512_128_q8, mq512_256_q8}};
+        const int d = hd_index(headDim);
         if (d >= 0) {
             tab[k][d](nq, q, qStride, contextLens, windowStart, kCache, vCache, blockTable, blockSize, posStride,
                       nHeads, nHeads / kvHeads, scale, out, outStride);
@@ -630,7 +634,7 @@ void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStrid
     }
 #endif
     for (int i = 0; i < nq; i++)
-        attention_heads(isa, q + (size_t)i * qStride, kCache, vCache, kvType, blockTable, blockSize, windowStart,
+        attention_heads(isa, q + (size_t)i * qStride, kCache, vCache, k, blockTable, blockSize, windowStart,
                         contextLens[i], nHeads, kvHeads, headDim, scale, out + (size_t)i * outStride, 0, nHeads);
 }
 

@@ -38,6 +38,15 @@ public enum KVCacheDType: String, Sendable, Codable, CaseIterable {
 
     /// ggml's name of the type ("F32", "F16", "Q8_0"), as memory plans report it.
     public var name: String { rawValue.uppercased() }
+
+    /// The same storage as the attention kernels name it.
+    var paged: PagedKVType {
+        switch self {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .q8_0: return .q8_0
+        }
+    }
 }
 
 /// A KV cache type the model cannot use.

@@ -82,6 +82,9 @@ public final class TransformerModel: @unchecked Sendable {
 
         for i in 0 ..< n { ws.contextLens[i] = batch.positions[i] + 1 }
         let oneTokenEach = batch.sequences.allSatisfy { $0.tokenCount == 1 }
+        // Attention tiles (`attentionTiles`) depend only on the layer's window: cut again only when
+        // it differs from the layer before's.
+        var tiles = 0, tilesWindow = -1
 
         // RoPE angles once per token (global and sliding bases), shared by q, k and every layer.
         let rd = c.ropeDim
@@ -118,9 +121,11 @@ public final class TransformerModel: @unchecked Sendable {
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
             batch.positions.withUnsafeBufferPointer { positions in
-                let tiles = groups == 1
-                    ? attentionTiles(n: n, seqOf: seqOf, positions: positions.baseAddress!, window: window, tileStart: ws.tileStart)
-                    : 0
+                if groups == 1 && window != tilesWindow {
+                    tiles = attentionTiles(n: n, seqOf: seqOf, positions: positions.baseAddress!, window: window,
+                                           tileStart: ws.tileStart)
+                    tilesWindow = window
+                }
                 var prep = TokenPrepJob(bq: w.bq?.pointer, bk: w.bk?.pointer, bv: w.bv?.pointer,
                                         qNorm: w.qNorm?.pointer, kNorm: w.kNorm?.pointer,
                                         ropeDim: rope.ropeDim, neox: rope.style == .neox,
@@ -331,9 +336,8 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
         if next - i > 1 {
             let pos = Int(j.positions[i])
             let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
-            let type: PagedKVType = j.dtype == .q8_0 ? .q8_0 : j.dtype == .f16 ? .f16 : .f32
             pagedAttentionMulti(q: j.q + i * j.qDim, qStride: j.qDim, count: next - i, contextLens: j.contextLens + i,
-                                kCache: j.kCache, vCache: j.vCache, kvType: type, blockTable: j.tables + j.tableOffset[i],
+                                kCache: j.kCache, vCache: j.vCache, kvType: j.dtype.paged, blockTable: j.tables + j.tableOffset[i],
                                 blockSize: j.blockSize, windowStart: start, nHeads: j.heads, kvHeads: j.kvHeads,
                                 headDim: j.headDim, scale: j.scale, out: j.out + i * j.outDim, outStride: j.outDim)
             return

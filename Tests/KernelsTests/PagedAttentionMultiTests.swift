@@ -5,16 +5,20 @@ import Kernels
 /// `pagedAttentionMulti`: several queries of one sequence at once (prefill) must give each query
 /// exactly the bits of the one-query kernel, for every cache type and level.
 @Suite struct PagedAttentionMultiTests {
+    /// The one-query shape (its context length the longest query's), and each query's context
+    /// length (positions windowStart..<len).
     struct Shape: CustomTestStringConvertible, Sendable {
-        let headDim: Int
-        let blockSize: Int
-        let nHeads: Int
-        let kvHeads: Int
-        let windowStart: Int
-        /// Context length of each query (positions windowStart..<len).
+        let base: PagedAttentionF16Tests.Shape
         let lens: [Int]
+
+        init(headDim: Int, blockSize: Int, nHeads: Int, kvHeads: Int, windowStart: Int, lens: [Int]) {
+            base = .init(headDim: headDim, blockSize: blockSize, nHeads: nHeads, kvHeads: kvHeads,
+                         windowStart: windowStart, contextLen: lens.max()!)
+            self.lens = lens
+        }
+
         var testDescription: String {
-            "hd \(headDim), block \(blockSize), \(nHeads)/\(kvHeads) heads, from \(windowStart), \(lens.count) queries"
+            "hd \(base.headDim), block \(base.blockSize), \(base.nHeads)/\(base.kvHeads) heads, from \(base.windowStart), \(lens.count) queries"
         }
     }
 
@@ -38,21 +42,19 @@ import Kernels
 
     @Test(arguments: shapes)
     func everyQueryEqualsTheOneQueryKernel(_ shape: Shape) {
-        let maxLen = shape.lens.max()!
-        let s = PagedAttentionF16Tests.Shape(headDim: shape.headDim, blockSize: shape.blockSize, nHeads: shape.nHeads,
-                                             kvHeads: shape.kvHeads, windowStart: shape.windowStart, contextLen: maxLen)
-        var rng = TestRNG(seed: UInt64(shape.headDim * 31 + shape.lens.count))
+        let s = shape.base
+        var rng = TestRNG(seed: UInt64(s.headDim * 31 + shape.lens.count))
         let (table, k, v) = PagedAttentionF16Tests.randomCache(s, &rng)
         var k16 = [UInt16](repeating: 0, count: k.count), v16 = k16
         convertToF16(k, &k16, count: k.count, level: .portable)
         convertToF16(v, &v16, count: v.count, level: .portable)
-        let n = shape.lens.count, width = shape.nHeads * shape.headDim
+        let n = shape.lens.count, width = s.nHeads * s.headDim
         // Query rows a little apart (qStride > width), outputs likewise.
         let qStride = width + 16, outStride = width + 8
         let q = rng.floats(n * qStride, scale: 1)
-        let scale = 1 / Float(shape.headDim).squareRoot()
+        let scale = 1 / Float(s.headDim).squareRoot()
         let lens = shape.lens.map { Int32($0) }
-        let q8 = shape.headDim % 32 == 0
+        let q8 = s.headDim % 32 == 0
         var k8 = [UInt8](), v8 = [UInt8]()
         if q8 {
             k8 = [UInt8](repeating: 0, count: k.count / 32 * 34)
@@ -72,34 +74,34 @@ import Kernels
                 }
                 caches { kc, vc in
                     pagedAttentionMulti(q: q, qStride: qStride, count: n, contextLens: lens, kCache: kc, vCache: vc,
-                                        kvType: type, blockTable: table, blockSize: shape.blockSize,
-                                        windowStart: shape.windowStart, nHeads: shape.nHeads, kvHeads: shape.kvHeads,
-                                        headDim: shape.headDim, scale: scale, out: &multi, outStride: outStride,
+                                        kvType: type, blockTable: table, blockSize: s.blockSize,
+                                        windowStart: s.windowStart, nHeads: s.nHeads, kvHeads: s.kvHeads,
+                                        headDim: s.headDim, scale: scale, out: &multi, outStride: outStride,
                                         level: level)
                 }
                 for i in 0 ..< n {
                     var one = [Float](repeating: .nan, count: width)
                     let qi = Array(q[i * qStride ..< i * qStride + width])
                     caches { kc, vc in
-                        let args = (table: table, bs: shape.blockSize, ws: shape.windowStart, len: shape.lens[i])
+                        let args = (table: table, bs: s.blockSize, ws: s.windowStart, len: shape.lens[i])
                         switch type {
                         case .f32:
                             pagedAttention(q: qi, kCache: kc.assumingMemoryBound(to: Float.self),
                                            vCache: vc.assumingMemoryBound(to: Float.self), blockTable: args.table,
                                            blockSize: args.bs, windowStart: args.ws, contextLen: args.len,
-                                           nHeads: shape.nHeads, kvHeads: shape.kvHeads, headDim: shape.headDim,
-                                           scale: scale, out: &one, heads: 0 ..< shape.nHeads, level: level)
+                                           nHeads: s.nHeads, kvHeads: s.kvHeads, headDim: s.headDim,
+                                           scale: scale, out: &one, heads: 0 ..< s.nHeads, level: level)
                         case .f16:
                             pagedAttention(q: qi, kCache: kc.assumingMemoryBound(to: UInt16.self),
                                            vCache: vc.assumingMemoryBound(to: UInt16.self), blockTable: args.table,
                                            blockSize: args.bs, windowStart: args.ws, contextLen: args.len,
-                                           nHeads: shape.nHeads, kvHeads: shape.kvHeads, headDim: shape.headDim,
-                                           scale: scale, out: &one, heads: 0 ..< shape.nHeads, level: level)
+                                           nHeads: s.nHeads, kvHeads: s.kvHeads, headDim: s.headDim,
+                                           scale: scale, out: &one, heads: 0 ..< s.nHeads, level: level)
                         case .q8_0:
                             pagedAttentionQ8_0(q: qi, kCache: kc, vCache: vc, blockTable: args.table, blockSize: args.bs,
-                                               windowStart: args.ws, contextLen: args.len, nHeads: shape.nHeads,
-                                               kvHeads: shape.kvHeads, headDim: shape.headDim, scale: scale, out: &one,
-                                               heads: 0 ..< shape.nHeads, level: level)
+                                               windowStart: args.ws, contextLen: args.len, nHeads: s.nHeads,
+                                               kvHeads: s.kvHeads, headDim: s.headDim, scale: scale, out: &one,
+                                               heads: 0 ..< s.nHeads, level: level)
                         }
                     }
                     let got = Array(multi[i * outStride ..< i * outStride + width])
