@@ -63,11 +63,12 @@ public enum KVCacheError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The paged K/V pool of one model: per layer, K and V arrays laid out as
-/// `[numBlocks][blockSize][kvHeads][dim]` in `dtype` (F32, F16 bit patterns, or per (position, kv head)
-/// `dim / 32` Q8_0 blocks of 34 bytes). Which block belongs
-/// to which sequence is decided above (the engine's BlockManager); the model only reads and writes
-/// through block tables.
+/// The paged K/V pool of one model: K and V arrays laid out as `[numBlocks][blockSize][kvHeads][dim]`
+/// in `dtype` (F32, F16 bit patterns, or per (position, kv head) `dim / 32` Q8_0 blocks of 34 bytes),
+/// one pair per member of a `layout` group (per layer with the `single` layout). A page (block) is
+/// held by one group at a time: layer l reads and writes page p of array `memberOfLayer[l]` through
+/// its group's block table. Which page belongs to which sequence and group is decided above (the
+/// engine's BlockManager); the model only reads and writes through block tables.
 public final class KVCacheStorage: @unchecked Sendable {
     public let numBlocks: Int
     public let blockSize: Int
@@ -77,7 +78,9 @@ public final class KVCacheStorage: @unchecked Sendable {
     public let valueDim: Int
     /// Element type of K and V.
     public let dtype: KVCacheDType
-    /// Per layer, bound to `Float` (F32), `UInt16` (F16) or `UInt8` (Q8_0 blocks) according to `dtype`.
+    /// Which layers share a page, and which arrays they use.
+    public let layout: KVLayout
+    /// Per layout member (`layout.memberOfLayer`), bound to `Float` (F32), `UInt16` (F16) or `UInt8` (Q8_0 blocks) according to `dtype`.
     let keys: [UnsafeMutableRawPointer]
     let values: [UnsafeMutableRawPointer]
 
@@ -86,8 +89,12 @@ public final class KVCacheStorage: @unchecked Sendable {
         c.layerCount * (dtype.byteCount(values: c.kvHeadCount * c.headDim) + dtype.byteCount(values: c.kvHeadCount * c.valueDim))
     }
 
-    public init(config c: ModelConfig, numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .default) {
+    public init(config c: ModelConfig, numBlocks: Int, blockSize: Int, dtype: KVCacheDType = .default,
+                layout: KVLayout? = nil) {
         precondition(numBlocks > 0 && blockSize > 0)
+        let layout = layout ?? .single(layers: c.layerCount)
+        precondition(layout.layerCount == c.layerCount, "KVCacheStorage: the layout is for another layer count")
+        self.layout = layout
         precondition(dtype.supports(c), "KVCacheStorage: \(dtype.name) needs head dims that are multiples of 32")
         self.numBlocks = numBlocks
         self.blockSize = blockSize
@@ -110,8 +117,14 @@ public final class KVCacheStorage: @unchecked Sendable {
             }
             return p
         }
-        keys = (0 ..< c.layerCount).map { _ in allocate(kCount) }
-        values = (0 ..< c.layerCount).map { _ in allocate(vCount) }
+        keys = (0 ..< layout.groupSize).map { _ in allocate(kCount) }
+        values = (0 ..< layout.groupSize).map { _ in allocate(vCount) }
+    }
+
+    /// Layer l's K and V arrays.
+    @inline(__always) func arrays(layer l: Int) -> (keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer) {
+        let m = layout.memberOfLayer[l]
+        return (keys[m], values[m])
     }
 
     deinit {
@@ -120,8 +133,16 @@ public final class KVCacheStorage: @unchecked Sendable {
     }
 
     /// Total bytes held.
-    public var byteCount: Int {
-        numBlocks * blockSize * layerCount * (dtype.byteCount(values: kvHeads * keyDim) + dtype.byteCount(values: kvHeads * valueDim))
+    public var byteCount: Int { numBlocks * bytesPerBlock }
+
+    /// Bytes of one page: `blockSize` positions of K+V of the layers of one group.
+    public var bytesPerBlock: Int {
+        blockSize * layout.groupSize * (dtype.byteCount(values: kvHeads * keyDim) + dtype.byteCount(values: kvHeads * valueDim))
+    }
+
+    /// Bytes of one page of `layout` for a model: `blockSize` positions of K+V of `groupSize` layers.
+    public static func bytesPerBlock(_ c: ModelConfig, dtype: KVCacheDType = .default, blockSize: Int, layout: KVLayout) -> Int {
+        bytesPerToken(c, dtype: dtype) / c.layerCount * layout.groupSize * blockSize
     }
 
     /// Stores one token's K (`keyCount` floats) and V (`valueCount`) in one layer's K and V memory
@@ -142,13 +163,24 @@ public final class KVCacheStorage: @unchecked Sendable {
         }
     }
 
-    /// Copies one block's K/V in every layer (copy-on-write of a shared block).
+    /// Copies one page's K/V in every array (copy-on-write of a shared block; the page's group
+    /// owns it in every array).
     public func copyBlock(from src: Int, to dst: Int) {
         let kStride = blockSize * dtype.byteCount(values: kvHeads * keyDim)
         let vStride = blockSize * dtype.byteCount(values: kvHeads * valueDim)
-        for l in 0 ..< layerCount {
-            (keys[l] + dst * kStride).copyMemory(from: keys[l] + src * kStride, byteCount: kStride)
-            (values[l] + dst * vStride).copyMemory(from: values[l] + src * vStride, byteCount: vStride)
+        for m in 0 ..< keys.count {
+            (keys[m] + dst * kStride).copyMemory(from: keys[m] + src * kStride, byteCount: kStride)
+            (values[m] + dst * vStride).copyMemory(from: values[m] + src * vStride, byteCount: vStride)
+        }
+    }
+
+    /// Fills one page with `byte` in every array (tests: a page given back must never be read).
+    public func fillBlock(_ block: Int, byte: UInt8) {
+        let kStride = blockSize * dtype.byteCount(values: kvHeads * keyDim)
+        let vStride = blockSize * dtype.byteCount(values: kvHeads * valueDim)
+        for m in 0 ..< keys.count {
+            (keys[m] + block * kStride).initializeMemory(as: UInt8.self, repeating: byte, count: kStride)
+            (values[m] + block * vStride).initializeMemory(as: UInt8.self, repeating: byte, count: vStride)
         }
     }
 }

@@ -62,22 +62,28 @@ public final class TransformerModel: @unchecked Sendable {
             if c.embeddingScale != 1 { for j in 0 ..< d { row[j] *= c.embeddingScale } }
         }
 
-        // Slot of every token in the paged pool, and where its sequence's block table is.
+        // Per KV group (`cache.layout`): the slot of every token in the paged pool, and where its
+        // sequence's block table is (group g's at slot + g * n, seqOf + g * n).
         let bs = cache.blockSize
+        let kvGroups = cache.layout.groupCount
+        ws.reserveGroupSlots(tokens: n, groups: kvGroups)
         let slot = ws.slot
         let seqOf = ws.seqOf
-        ws.reserveTables(batch.sequences.reduce(0) { $0 + $1.blockTable.count })
+        ws.reserveTables(batch.sequences.reduce(0) { $0 + $1.blockTables.reduce(0) { $0 + $1.count } })
         var tableOffset = 0
         for seq in batch.sequences {
-            for (j, b) in seq.blockTable.enumerated() { ws.tables[tableOffset + j] = b }
-            for i in seq.tokenStart ..< seq.tokenStart + seq.tokenCount {
-                let pos = Int(batch.positions[i])
-                let logical = pos / bs
-                precondition(logical < seq.blockTable.count, "block table does not cover position \(pos)")
-                slot[i] = Int(seq.blockTable[logical]) * bs + pos % bs
-                seqOf[i] = tableOffset
+            precondition(seq.blockTables.count == kvGroups, "a sequence has \(seq.blockTables.count) block tables, the cache \(kvGroups) groups")
+            for (g, table) in seq.blockTables.enumerated() {
+                for (j, b) in table.enumerated() { ws.tables[tableOffset + j] = b }
+                for i in seq.tokenStart ..< seq.tokenStart + seq.tokenCount {
+                    let pos = Int(batch.positions[i])
+                    let logical = pos / bs
+                    precondition(logical < table.count && table[logical] >= 0, "block table \(g) does not cover position \(pos)")
+                    slot[g * n + i] = Int(table[logical]) * bs + pos % bs
+                    seqOf[g * n + i] = tableOffset
+                }
+                tableOffset += table.count
             }
-            tableOffset += seq.blockTable.count
         }
 
         for i in 0 ..< n { ws.contextLens[i] = batch.positions[i] + 1 }
@@ -120,23 +126,26 @@ public final class TransformerModel: @unchecked Sendable {
             let fused = groups == 1 && oneTokenEach
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
+            let kvGroup = cache.layout.groupOfLayer[l]
+            let (keyCache, valueCache) = cache.arrays(layer: l)
+            let groupSlot = slot + kvGroup * n, groupSeqOf = seqOf + kvGroup * n
             batch.positions.withUnsafeBufferPointer { positions in
                 if groups == 1 && window != tilesWindow {
-                    tiles = attentionTiles(n: n, seqOf: seqOf, positions: positions.baseAddress!, window: window,
+                    tiles = attentionTiles(n: n, seqOf: groupSeqOf, positions: positions.baseAddress!, window: window,
                                            tileStart: ws.tileStart)
                     tilesWindow = window
                 }
                 var prep = TokenPrepJob(bq: w.bq?.pointer, bk: w.bk?.pointer, bv: w.bv?.pointer,
                                         qNorm: w.qNorm?.pointer, kNorm: w.kNorm?.pointer,
                                         ropeDim: rope.ropeDim, neox: rope.style == .neox,
-                                        angles: ws.angles + angleOffset, angleStride: 2 * rd, slot: slot,
+                                        angles: ws.angles + angleOffset, angleStride: 2 * rd, slot: groupSlot,
                                         q: ws.q, k: ws.k, v: ws.v, qDim: qDim, kDim: kDim, vDim: vDim,
                                         heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, eps: c.rmsEps,
-                                        keyCache: cache.keys[l], valueCache: cache.values[l], dtype: cache.dtype,
+                                        keyCache: keyCache, valueCache: valueCache, dtype: cache.dtype,
                                         tokens: n, perTask: prepPerTask)
-                var job = AttentionJob(q: ws.q, kCache: cache.keys[l], vCache: cache.values[l], dtype: cache.dtype,
+                var job = AttentionJob(q: ws.q, kCache: keyCache, vCache: valueCache, dtype: cache.dtype,
                                        out: ws.att, tables: ws.tables,
-                                       tableOffset: seqOf, positions: positions.baseAddress!, groups: groups,
+                                       tableOffset: groupSeqOf, positions: positions.baseAddress!, groups: groups,
                                        perGroup: (c.headCount + groups - 1) / groups, heads: c.headCount,
                                        kvHeads: c.kvHeadCount, headDim: c.headDim, qDim: qDim, outDim: aDim,
                                        blockSize: bs, window: window, scale: c.attentionScale,

@@ -14,9 +14,10 @@ final class Workspace {
     var o: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][d]
     var rows: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][d] rows that need logits
     var logits: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [r][vocab]
-    var slot: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] KV slot of each token
+    private(set) var capacityGroupSlots = 0
+    var slot: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [kv group][n] KV slot of each token
     var angles: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [n][2][ropeDim] RoPE cos/sin (global, sliding)
-    var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [n] offset of each token's block table in `tables`
+    var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [kv group][n] offset of each token's block table in `tables`
     var contextLens: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [n] position + 1 of each token
     var tileStart: UnsafeMutablePointer<Int32> = .allocate(capacity: 2) // [n + 1] attention tiles' bounds
     private(set) var tableCapacity = 0
@@ -39,10 +40,6 @@ final class Workspace {
             grow(&up, c.feedForwardLength)
             grow(&o, c.embeddingLength)
             grow(&angles, 2 * c.ropeDim)
-            slot.deallocate()
-            slot = .allocate(capacity: cap)
-            seqOf.deallocate()
-            seqOf = .allocate(capacity: cap)
             contextLens.deallocate()
             contextLens = .allocate(capacity: cap)
             tileStart.deallocate()
@@ -57,6 +54,16 @@ final class Workspace {
             logits = .allocate(capacity: cap * c.vocabSize)
             capacityLogitRows = cap
         }
+    }
+
+    /// `slot` and `seqOf` for `tokens` tokens in each of `groups` KV groups.
+    func reserveGroupSlots(tokens: Int, groups: Int) {
+        guard tokens * groups > capacityGroupSlots else { return }
+        capacityGroupSlots = max(tokens * groups, capacityGroupSlots * 2)
+        slot.deallocate()
+        slot = .allocate(capacity: capacityGroupSlots)
+        seqOf.deallocate()
+        seqOf = .allocate(capacity: capacityGroupSlots)
     }
 
     func reserveTables(_ count: Int) {

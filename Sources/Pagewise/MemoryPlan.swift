@@ -14,7 +14,7 @@ public enum MemoryPlanError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .kvBudgetTooSmall(budget, needed, context, blockSize, source):
             return "the KV cache budget (\(MemoryPlan.formatBytes(budget)), \(source)) cannot hold one sequence of "
-                + "\(context) tokens, which needs \(MemoryPlan.formatBytes(needed)) (\(MemoryPlan.ceilDiv(context, blockSize)) blocks of "
+                + "\(context) tokens, which needs \(MemoryPlan.formatBytes(needed)) (in blocks of "
                 + "\(blockSize) tokens); lower the context length, or give the KV cache more memory "
                 + "(--kv-cache-memory, or a larger --memory-fraction)"
         case let .invalidArgument(message):
@@ -27,11 +27,13 @@ public enum MemoryPlanError: Error, Equatable, CustomStringConvertible {
 ///
 /// The figures are what Pagewise itself allocates: weights stay in the mapped file (counted in
 /// full, as they are all read on every step), the KV pool stores K and V in the planned element
-/// type (`kvDType`: F32 or F16, `--kv-cache-dtype`) for every layer and every token of a sequence,
-/// in blocks of `blockSize` tokens, and the activation workspace
-/// is sized for a step of `maxBatchedTokens` tokens. Sliding-window layers (Gemma 3) get the same
-/// full-length pages as global layers today; `windowLimited*` report what a layout that keeps
-/// only a window-sized ring of pages for those layers (as llama.cpp does) would need instead.
+/// type (`kvDType`, `--kv-cache-dtype`) in pages of `blockSize` tokens of one KV group's layers
+/// (`KVLayout`), and the activation workspace is sized for a step of `maxBatchedTokens` tokens.
+/// Without sliding-window layers a page holds every layer and a sequence holds a page per
+/// `blockSize` tokens. With them (Gemma 3; unless `hybridKVCache` is off, as with
+/// `--disable-hybrid-kv-cache-manager`) sliding-window groups hold only the pages their window and
+/// one step reach (`KVLayout.pagesPerSequence`); `windowLimited*` report how llama.cpp sizes its
+/// SWA cache for the same case, for comparison.
 public struct MemoryPlan: Sendable, Codable, Equatable {
     /// `general.architecture` of the model.
     public var architecture: String
@@ -69,9 +71,17 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     /// What one token's K+V over all layers takes in each element type Pagewise can store for this
     /// model ("F32", "F16", and "Q8_0" when the head dims are multiples of 32); `kvDType` is the one planned.
     public var kvBytesPerTokenByDType: [String: Int]
-    /// Bytes of one KV block (`blockSize` tokens, all layers).
+    /// KV groups of the pool's layout (1: every page holds every layer).
+    public var kvGroups: Int
+    /// Layers whose K/V one page holds.
+    public var layersPerKVGroup: Int
+    /// KV groups of sliding-window layers, which give back pages that fell out of the window.
+    public var slidingKVGroups: Int
+    /// Bytes of one KV block (page: `blockSize` tokens of `layersPerKVGroup` layers).
     public var kvBytesPerBlock: Int
-    /// Blocks one sequence of `context` tokens holds (context rounded up to blocks).
+    /// Blocks one sequence of `context` tokens holds at most (`KVLayout.pagesPerSequence`: every
+    /// group's pages for the context rounded up to blocks, a sliding group's only for its window
+    /// and one step).
     public var blocksPerSequence: Int
     /// KV bytes of one full-context sequence.
     public var kvBytesPerSequence: Int
@@ -80,12 +90,12 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
 
     /// Sliding window of the model in tokens (0 = none).
     public var slidingWindow: Int
-    /// Tokens a sliding layer would keep per sequence with a window-sized ring of pages:
-    /// `min(context, window + maxBatchedTokens)` rounded up to blocks (llama.cpp sizes its SWA
-    /// cache the same way, padded to 256 cells). Equals the full context when there are no
-    /// sliding layers.
+    /// Tokens a sliding layer keeps per sequence in a window-sized ring, as llama.cpp sizes its
+    /// SWA cache: `min(context, window + maxBatchedTokens)` rounded up to blocks (llama.cpp pads
+    /// to 256 cells). Equals the full context when there are no sliding layers. For comparison:
+    /// Pagewise's own figure is `blocksPerSequence`.
     public var windowLimitedSlidingTokensPerSequence: Int
-    /// KV bytes of one sequence with that window-limited layout (global layers full length).
+    /// KV bytes of one sequence with that window-limited ring (global layers full length).
     public var windowLimitedKVBytesPerSequence: Int
 
     /// Activation workspace: per-token buffers for `maxBatchedTokens` tokens, the 8-bit
@@ -106,7 +116,8 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     /// Plans for `concurrency` sequences of `context` tokens with K/V stored as `kvCacheDType`.
     /// `budgetBytes` nil: the budget is the available memory of the machine (`/proc/meminfo` MemAvailable).
     public static func make(file: GGUFFile, config: ModelConfig, context: Int, concurrency: Int, blockSize: Int,
-                            maxBatchedTokens: Int, budgetBytes: Int?, kvCacheDType: KVCacheDType = .default) -> MemoryPlan {
+                            maxBatchedTokens: Int, budgetBytes: Int?, kvCacheDType: KVCacheDType = .default,
+                            hybridKVCache: Bool = true) -> MemoryPlan {
         let context = max(context, 1), concurrency = max(concurrency, 1)
         let blockSize = max(blockSize, 1), maxBatchedTokens = max(maxBatchedTokens, 1)
         var bytesByType: [String: Int] = [:], countByType: [String: Int] = [:]
@@ -134,13 +145,15 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
         // Q8_0 (34 bytes per 32 values) only where the head dims are multiples of 32.
         for t in KVCacheDType.allCases where t.supports(c) { byDType[t.name] = KVCacheStorage.bytesPerToken(c, dtype: t) }
 
-        let blocks = ceilDiv(context, blockSize)
-        let perBlock = perToken * blockSize
+        let layout = hybridKVCache ? KVLayout.hybrid(c) : .single(layers: c.layerCount)
+        let blocks = layout.pagesPerSequence(tokens: context, blockSize: blockSize, chunk: maxBatchedTokens)
+        let perBlock = KVCacheStorage.bytesPerBlock(c, dtype: kvCacheDType, blockSize: blockSize, layout: layout)
         let perSequence = perBlock * blocks
         let slidingTokens = slidingLayers > 0
             ? windowLimitedTokens(window: c.slidingWindow, context: context, batchTokens: maxBatchedTokens, granularity: blockSize)
-            : blocks * blockSize
-        let windowPerSequence = (byKind["global"] ?? 0) * blocks * blockSize + (byKind["sliding"] ?? 0) * slidingTokens
+            : ceilDiv(context, blockSize) * blockSize
+        let windowPerSequence = (byKind["global"] ?? 0) * ceilDiv(context, blockSize) * blockSize
+            + (byKind["sliding"] ?? 0) * slidingTokens
 
         let scratch = scratchBytes(config: c, tokens: maxBatchedTokens, logitRows: min(concurrency, maxBatchedTokens))
         let budget = budgetBytes ?? availableMemoryBytes()
@@ -152,6 +165,8 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             interleavedWeightBytes: interleaved,
             kvDType: kvCacheDType.name, kvBytesPerToken: perToken, kvBytesPerTokenByLayerKind: byKind, layerCountByKind: countByKind,
             kvBytesPerTokenByTensor: ["K": kPerToken, "V": vPerToken], kvBytesPerTokenByDType: byDType,
+            kvGroups: layout.groupCount, layersPerKVGroup: layout.groupSize,
+            slidingKVGroups: layout.groupWindows.filter { $0 > 0 }.count,
             kvBytesPerBlock: perBlock, blocksPerSequence: blocks, kvBytesPerSequence: perSequence,
             kvBytes: perSequence * concurrency,
             slidingWindow: c.slidingWindow, windowLimitedSlidingTokensPerSequence: slidingTokens,
@@ -202,16 +217,22 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     /// blocks of one full-context sequence.
     public static func kvPoolBlocks(config: ModelConfig, blockSize: Int, context: Int, kvCacheMemory: Int?,
                                     memoryFraction: Double, weightBytes: Int, scratchBytes: Int,
-                                    kvCacheDType: KVCacheDType = .default) throws -> Int {
+                                    kvCacheDType: KVCacheDType = .default, layout: KVLayout? = nil,
+                                    maxBatchedTokens: Int = 1) throws -> Int {
         try kvPoolBlocks(config: config, blockSize: blockSize, context: context, kvCacheMemory: kvCacheMemory,
                          memoryFraction: memoryFraction, weightBytes: weightBytes, scratchBytes: scratchBytes,
-                         availableBytes: kvCacheMemory == nil ? availableMemoryBytes() : 0, kvCacheDType: kvCacheDType)
+                         availableBytes: kvCacheMemory == nil ? availableMemoryBytes() : 0, kvCacheDType: kvCacheDType,
+                         layout: layout, maxBatchedTokens: maxBatchedTokens)
     }
 
     /// `kvPoolBlocks` with the available memory given (for tests and callers that measured it).
+    /// A block is a page of `layout` (`KVCacheStorage.bytesPerBlock`; nil: `KVLayout.single`, all
+    /// layers), and one sequence of `context` tokens needs `layout.pagesPerSequence` of them with
+    /// steps of at most `maxBatchedTokens` tokens.
     public static func kvPoolBlocks(config: ModelConfig, blockSize: Int, context: Int, kvCacheMemory: Int?,
                                     memoryFraction: Double, weightBytes: Int, scratchBytes: Int,
-                                    availableBytes: Int, kvCacheDType: KVCacheDType = .default) throws -> Int {
+                                    availableBytes: Int, kvCacheDType: KVCacheDType = .default,
+                                    layout: KVLayout? = nil, maxBatchedTokens: Int = 1) throws -> Int {
         guard blockSize > 0 else { throw MemoryPlanError.invalidArgument("block size must be positive (got \(blockSize))") }
         guard context > 0 else { throw MemoryPlanError.invalidArgument("context must be positive (got \(context))") }
         let budget: Int
@@ -227,8 +248,9 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             source = "\(memoryFraction) × \(formatBytes(availableBytes)) available, less \(formatBytes(weightBytes)) weights "
                 + "and \(formatBytes(scratchBytes)) scratch"
         }
-        let perBlock = KVCacheStorage.bytesPerToken(config, dtype: kvCacheDType) * blockSize
-        let needed = ceilDiv(context, blockSize)
+        let layout = layout ?? .single(layers: config.layerCount)
+        let perBlock = KVCacheStorage.bytesPerBlock(config, dtype: kvCacheDType, blockSize: blockSize, layout: layout)
+        let needed = layout.pagesPerSequence(tokens: context, blockSize: blockSize, chunk: maxBatchedTokens)
         let blocks = budget > 0 ? budget / perBlock : 0
         guard blocks >= needed else {
             throw MemoryPlanError.kvBudgetTooSmall(budgetBytes: max(budget, 0), neededBytes: needed * perBlock,

@@ -11,6 +11,8 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "fcfs or priority.") var schedulingPolicy: String = "fcfs"
     @Option(name: .long, help: "KV pool size, e.g. 2GiB (default: --memory-fraction of available RAM).") var kvCacheMemory: String?
     @Option(name: .long, help: "Share of available RAM for the KV pool.") var memoryFraction: Double = 0.5
+    @Flag(name: .long, help: "Keep every position of sliding-window layers (Gemma 3) instead of giving back their pages that fell out of the window.")
+    var disableHybridKVCacheManager = false
     @OptionGroup var kvCache: KVCacheOptions
 
     func config(modelPath: String, threads: Int) throws -> EngineConfig {
@@ -30,6 +32,7 @@ struct EngineOptions: ParsableArguments {
         }
         c.memoryFraction = memoryFraction
         c.kvCacheDType = kvCache.kvCacheDType
+        c.disableHybridKVCacheManager = disableHybridKVCacheManager
         return c
     }
 }

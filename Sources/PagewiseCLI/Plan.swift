@@ -33,6 +33,9 @@ struct Plan: ParsableCommand {
 
     @OptionGroup var kvCache: KVCacheOptions
 
+    @Flag(name: .long, help: "Plan full-length pages for sliding-window layers too (as the engine's flag of that name).")
+    var disableHybridKVCacheManager = false
+
     @Flag(name: .long, help: "Print the plan as one JSON object.")
     var json = false
 
@@ -60,7 +63,8 @@ struct Plan: ParsableCommand {
             }
             let plan = MemoryPlan.make(file: file, config: config, context: ctx, concurrency: concurrency,
                                        blockSize: blockSize, maxBatchedTokens: maxBatchedTokens,
-                                       budgetBytes: memory.flatMap(MemoryPlan.parseBytes), kvCacheDType: kvCache.kvCacheDType)
+                                       budgetBytes: memory.flatMap(MemoryPlan.parseBytes), kvCacheDType: kvCache.kvCacheDType,
+                                       hybridKVCache: !disableHybridKVCacheManager)
             if json {
                 print(jsonLine(plan))
             } else {
@@ -99,9 +103,16 @@ struct Plan: ParsableCommand {
         let stored = Set(KVCacheDType.allCases.map(\.name))
         print("  (stored as " + others.map { "\($0.key): \(fmt($0.value))" + (stored.contains($0.key) ? "" : " — not implemented") }
             .joined(separator: ", ") + "; --kv-cache-dtype chooses)")
-        print(row("  one block (\(p.blockSize) tokens)", p.kvBytesPerBlock))
+        let layers = p.kvGroups == 1 ? "all layers" : "\(p.layersPerKVGroup) layers"
+        print(row("  one block (\(p.blockSize) tokens, \(layers))", p.kvBytesPerBlock))
         print(row("  one sequence (\(p.blocksPerSequence) blocks)", p.kvBytesPerSequence))
         print(row("  \(p.concurrency) sequence\(p.concurrency == 1 ? "" : "s")", p.kvBytes))
+        if p.slidingKVGroups > 0 {
+            print("  (\(p.kvGroups) KV groups of \(p.layersPerKVGroup) layers; the \(p.slidingKVGroups) of sliding-window layers keep")
+            let globalBlocks = (p.kvGroups - p.slidingKVGroups) * ((p.context + p.blockSize - 1) / p.blockSize)
+            print("   only the blocks of their \(p.slidingWindow)-token window and one step: at most "
+                + "\((p.blocksPerSequence - globalBlocks) / p.slidingKVGroups) blocks each)")
+        }
         print("")
         print(row("scratch (activations, logits)", p.scratchBytes))
         print(row("total for the request", p.totalBytes, "weights + KV + scratch"))
@@ -111,12 +122,13 @@ struct Plan: ParsableCommand {
             + "  ((budget − weights − scratch) / one sequence's KV)")
         if p.slidingWindow > 0, p.kvBytesPerTokenByLayerKind["sliding"] != nil {
             print("")
-            print("Sliding-window layers attend to the last \(p.slidingWindow) tokens only, so they could keep a")
-            print("window-sized ring of pages (llama.cpp does this: its SWA cache holds min(context, window + ubatch)")
-            print("cells, padded to 256). Pagewise's KV pool is uniform today: every layer gets full-length pages,")
-            print("and the figures above are what Pagewise actually allocates. A window-limited layout would need:")
+            print("Sliding-window layers attend to the last \(p.slidingWindow) tokens only. "
+                + (p.slidingKVGroups > 0 ? "Pagewise gives back their pages that fell out of the"
+                    : "With --disable-hybrid-kv-cache-manager Pagewise"))
+            print(p.slidingKVGroups > 0 ? "window (vLLM's hybrid KV cache manager); llama.cpp keeps a window-sized SWA ring instead:"
+                : "keeps every position of them; llama.cpp keeps a window-sized SWA ring instead:")
             print("  sliding-layer tokens kept per sequence: \(p.windowLimitedSlidingTokensPerSequence)"
-                + " (min(context, window + step tokens), in whole blocks)")
+                + " (min(context, window + step tokens), in whole blocks; llama.cpp pads to 256)")
             print(row("  KV per sequence", p.windowLimitedKVBytesPerSequence))
             print("  full-context sequences that would fit: \(p.windowLimitedSequencesThatFit)")
         }

@@ -125,3 +125,85 @@ struct TinyModelLogitsTests {
         #expect(Self.compare(a, b).0 <= 1e-4 * scale)
     }
 }
+
+/// Gemma 3's sliding-window layers with the hybrid KV layout (`KVLayout.hybrid`): one block table
+/// per group of layers, and a sliding group's pages that fell out of its window given back.
+struct HybridKVLayoutTests {
+    /// The tiny Gemma 3 (layers 0–4 sliding with a window of 8, layer 5 global) in pages of 4
+    /// tokens: after every step each sliding group's pages that lie wholly before the next token's
+    /// window are dropped from its table (-1) and filled with NaN bit patterns, so a read of one
+    /// would poison the logits. The logits still match llama.cpp's (as the one-table layout's do,
+    /// `floatModelLogitsMatchLlamaCpp`), and are bit for bit the one-table layout's.
+    @Test(arguments: [1, 5], [KVCacheDType.f32, .f16])
+    func givenBackPagesAreNeverRead(chunk: Int, kvCacheDType: KVCacheDType) throws {
+        let (model, ref) = try TinyModelLogitsTests.load("gemma3")
+        let c = model.config
+        let layout = KVLayout.hybrid(c)
+        #expect(layout.groupCount == 6 && layout.groupSize == 1)
+        #expect(layout.groupWindows.filter { $0 == 8 }.count == 5 && layout.groupWindows.filter { $0 == 0 }.count == 1)
+        #expect(layout.memberOfLayer == [0, 0, 0, 0, 0, 0] && Set(layout.groupOfLayer).count == 6)
+
+        let blockSize = 4
+        let tokens = ref.tokens
+        let perTable = (tokens.count + blockSize - 1) / blockSize
+        let numBlocks = perTable * layout.groupCount + 3
+        let cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType, layout: layout)
+        // Distinct, scattered pages for every group.
+        let pages = (0 ..< numBlocks).map { Int32(($0 * 11 + 5) % numBlocks) }
+        var tables = (0 ..< layout.groupCount).map { g in Array(pages[g * perTable ..< (g + 1) * perTable]) }
+        var out: [[Float]] = []
+        var given = 0
+        var start = 0
+        while start < tokens.count {
+            let end = min(tokens.count, start + chunk)
+            var batch = ForwardBatch()
+            batch.append(tokens: tokens[start ..< end], startPosition: start, blockTables: tables, wantLogits: .all)
+            let logits = try model.forward(batch, cache: cache)
+            for r in 0 ..< end - start { out.append(Array(logits[r * c.vocabSize ..< (r + 1) * c.vocabSize])) }
+            start = end
+            // Give back what the next token (at `start`) cannot read.
+            for g in 0 ..< layout.groupCount where layout.groupWindows[g] > 0 {
+                let first = KVLayout.windowStart(position: start, window: layout.groupWindows[g]) / blockSize
+                for j in 0 ..< min(first, tables[g].count) where tables[g][j] >= 0 {
+                    cache.fillBlock(Int(tables[g][j]), byte: 0xFF)
+                    tables[g][j] = -1
+                    given += 1
+                }
+            }
+        }
+        // 40 tokens, window 8, pages of 4: the first 8 of each sliding table's 10 pages go back.
+        #expect(given == 5 * 8)
+        if kvCacheDType == .f32 { // the llama.cpp fixture's cache type
+            let scale = ref.logits.joined().map(abs).max() ?? 1
+            let (worst, _, sameArgmax) = TinyModelLogitsTests.compare(out, ref.logits)
+            #expect(worst <= 1e-3 * scale, "max |Δlogit| vs llama.cpp \(worst), scale \(scale)")
+            #expect(sameArgmax == tokens.count)
+        }
+        let single = try TinyModelLogitsTests.run(model, tokens, chunk: chunk, blockSize: blockSize, kvCacheDType: kvCacheDType)
+        #expect(out == single)
+    }
+
+    /// Pages a sequence holds at most, against a count of the positions each group's step reads.
+    @Test func pagesPerSequenceCountsWindowAndStep() throws {
+        // Gemma 3 270M's shape: 3 global + 15 sliding layers (window 512) in 6 groups of 3.
+        let layout = KVLayout(groupSize: 3, groupOfLayer: [], memberOfLayer: [], groupWindows: [0, 512, 512, 512, 512, 512])
+        // 4096 tokens in pages of 16, steps of up to 512: the global group 256 pages; a sliding
+        // group reads ≤ 511 + 512 = 1023 consecutive positions, which touch at most 65 pages.
+        #expect(layout.pagesPerSequence(tokens: 4096, blockSize: 16, chunk: 512) == 256 + 5 * 65)
+        // One token per step: 512 positions → 33 pages (32 when aligned, one more when not).
+        #expect(layout.pagesPerSequence(tokens: 4096, blockSize: 16, chunk: 1) == 256 + 5 * 33)
+        // Shorter than the window: every group holds every page.
+        #expect(layout.pagesPerSequence(tokens: 100, blockSize: 16, chunk: 512) == 6 * 7)
+        // Brute force over starting positions: the most pages a run of `span` positions touches.
+        for (window, chunk, bs) in [(8, 1, 4), (8, 5, 4), (512, 512, 16), (7, 3, 5), (1, 1, 1)] {
+            let span = window - 1 + chunk
+            let most = (0 ..< 3 * bs).map { s in (s + span - 1) / bs - s / bs + 1 }.max()!
+            let l = KVLayout(groupSize: 1, groupOfLayer: [], memberOfLayer: [], groupWindows: [window])
+            #expect(l.pagesPerSequence(tokens: 100_000, blockSize: bs, chunk: chunk) == most, "\(window) \(chunk) \(bs)")
+        }
+        #expect(layout.longestSequence(pages: 256 + 5 * 65, blockSize: 16, chunk: 512, limit: 8192) == 4096)
+        // No sliding layers: one group of every layer.
+        let llama = try TinyModelLogitsTests.load("llama-f32").0.config
+        #expect(KVLayout.hybrid(llama) == .single(layers: llama.layerCount))
+    }
+}

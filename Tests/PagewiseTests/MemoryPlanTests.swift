@@ -109,8 +109,10 @@ struct MemoryPlanTests {
     @Test func gemma3GlobalAndSlidingKVMatchLlamaCpp() throws {
         let ref = try Self.fixture("gemma3-270m")
         let (file, config) = try Self.load("gemma3-270m")
+        // Full-length pages for every layer (the engine's --disable-hybrid-kv-cache-manager).
         let plan = MemoryPlan.make(file: file, config: config, context: ref.n_ctx, concurrency: 1, blockSize: 16,
-                                   maxBatchedTokens: 512, budgetBytes: 1 << 40, kvCacheDType: .f32)
+                                   maxBatchedTokens: 512, budgetBytes: 1 << 40, kvCacheDType: .f32, hybridKVCache: false)
+        #expect(plan.kvGroups == 1 && plan.layersPerKVGroup == 18 && plan.slidingKVGroups == 0)
         #expect(plan.layerCountByKind == ["global": 3, "sliding": 15])
         let global = try #require(plan.kvBytesPerTokenByLayerKind["global"])
         let sliding = try #require(plan.kvBytesPerTokenByLayerKind["sliding"])
@@ -153,6 +155,25 @@ struct MemoryPlanTests {
         #expect(MemoryPlan.windowLimitedTokens(window: 512, context: 4096, batchTokens: 1, granularity: 16) == 528)
         // A context shorter than the window + step keeps the whole context.
         #expect(MemoryPlan.windowLimitedTokens(window: 512, context: 600, batchTokens: 512, granularity: 16) == 608)
+
+        // What the engine allocates by default (hybrid layout): 6 groups of 3 layers, the 5 sliding
+        // ones holding only the pages their window and one step reach. That is llama.cpp's
+        // window-limited SWA cache to within one page per sliding group (pages need not start at
+        // a window's first position; llama.cpp's ring need not align to pages).
+        let hybrid = MemoryPlan.make(file: file, config: config, context: ref.n_ctx, concurrency: 1, blockSize: 16,
+                                     maxBatchedTokens: 512, budgetBytes: 1 << 40, kvCacheDType: .f32)
+        #expect(hybrid.kvGroups == 6 && hybrid.layersPerKVGroup == 3 && hybrid.slidingKVGroups == 5)
+        #expect(hybrid.kvBytesPerBlock == 16 * 3 * sliding / 15)
+        let llamaWindowed = (g.size_mib + swa.size_mib) * Self.mib
+        let extra = Double(hybrid.kvBytesPerSequence) - llamaWindowed
+        #expect(extra >= -0.005 * Self.mib && extra <= Double(5 * hybrid.kvBytesPerBlock) + 0.005 * Self.mib,
+                "hybrid \(hybrid.kvBytesPerSequence) B vs llama.cpp \(llamaWindowed) B")
+        // …and about a fifth of the full-length layout at this context.
+        #expect(hybrid.kvBytesPerSequence * 2 < plan.kvBytesPerSequence)
+        // The engine's pool is sized with the same pages.
+        let storage = KVCacheStorage(config: config, numBlocks: hybrid.blocksPerSequence, blockSize: 16, dtype: .f32,
+                                     layout: .hybrid(config))
+        #expect(storage.byteCount == hybrid.kvBytesPerSequence)
     }
 
     @Test func fullContextSequencesThatFitArithmetic() throws {
@@ -339,24 +360,30 @@ struct MemoryPlanTests {
     @Test func planCommandJSON() throws {
         let model = try TestModels.path("gemma3-270m")
         let r = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
-                                  "--kv-cache-dtype", "f32", "--json"])
+                                  "--kv-cache-dtype", "f32", "--json", "--disable-hybrid-kv-cache-manager"])
         #expect(r.status == 0, "\(r.stderr)")
         let plan = try JSONDecoder().decode(MemoryPlan.self, from: Data(r.stdout.utf8))
         let ref = try Self.fixture("gemma3-270m")
         #expect(plan.weightBytesByType == ref.weights.bytes_by_type)
         #expect(plan.budgetBytes == 2 << 30 && plan.kvBytes == 2 * 4096 * 36864)
+        // By default: the 3 global layers at full length, the 15 sliding ones 65 pages of 16 tokens each.
+        let hybrid = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
+                                       "--kv-cache-dtype", "f32", "--json"])
+        let hybridPlan = try JSONDecoder().decode(MemoryPlan.self, from: Data(hybrid.stdout.utf8))
+        #expect(hybridPlan.blocksPerSequence == 256 + 5 * 65)
+        #expect(hybridPlan.kvBytes == 2 * (4096 * 3 + 65 * 16 * 15) * (36864 / 18))
         let human = try CLITests.run(["plan", "--model", model, "--context", "4096", "--memory", "2GiB"])
         #expect(human.status == 0)
-        #expect(human.stdout.contains("window-sized ring") && human.stdout.contains("full-context sequences that fit"))
+        #expect(human.stdout.contains("gives back their pages") && human.stdout.contains("full-context sequences that fit"))
         let bad = try CLITests.run(["plan", "--model", model, "--memory", "lots"])
         #expect(bad.status != 0 && bad.stderr.contains("--memory"))
         let f16 = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
-                                    "--kv-cache-dtype", "f16", "--json"])
+                                    "--kv-cache-dtype", "f16", "--json", "--disable-hybrid-kv-cache-manager"])
         #expect(f16.status == 0, "\(f16.stderr)")
         let half = try JSONDecoder().decode(MemoryPlan.self, from: Data(f16.stdout.utf8))
         #expect(half.kvDType == "F16" && half.kvBytes == 2 * 4096 * 36864 / 2)
         let q8 = try CLITests.run(["plan", "--model", model, "--context", "4096", "--concurrency", "2", "--memory", "2GiB",
-                                   "--kv-cache-dtype", "q8_0", "--json"])
+                                   "--kv-cache-dtype", "q8_0", "--json", "--disable-hybrid-kv-cache-manager"])
         #expect(q8.status == 0, "\(q8.stderr)")
         let q8Plan = try JSONDecoder().decode(MemoryPlan.self, from: Data(q8.stdout.utf8))
         #expect(q8Plan.kvDType == "Q8_0" && q8Plan.kvBytes == 2 * 4096 * (36864 / 4 / 32 * 34))

@@ -1,3 +1,5 @@
+import Models
+
 /// The pages of the paged KV pool: reference counts, prefix caching and copy-on-write.
 ///
 /// Every block is either in use (reference count > 0, held by one or more block tables) or free.
@@ -5,16 +7,27 @@
 /// the cache map) until it is reused, so a later request with the same prefix can take it back.
 /// Full blocks are keyed by a stable hash of (parent block hash, token ids); the token ids are kept
 /// and compared on a hit, so a hash collision can never hand out the wrong K/V.
+///
+/// A sequence holds one block table per KV group (`KVLayout`; one for most models). All groups
+/// draw on the one pool. A sliding-window group's table gives back the pages no later query can
+/// read (entries become -1), and its prefix hits need only the pages the first computed token's
+/// window reaches. Each group has its own prefix cache: the same tokens give different K/V in
+/// different groups' layers.
 public final class BlockManager {
     public let blockSize: Int
     public let numBlocks: Int
     public let prefixCaching: Bool
+    /// Sliding window of each KV group's layers in tokens (0: full attention): one block table per
+    /// group in every sequence.
+    public let groupWindows: [Int]
+    public var groupCount: Int { groupWindows.count }
 
     private var refCount: [Int32]
     private var hashOf: [UInt64]
     private var hasHash: [Bool]
+    private var groupOf: [Int32] // the group whose prefix cache holds the block, where hasHash
     private var tokensOf: [Int32] // numBlocks * blockSize, valid where hasHash
-    private var cache: [UInt64: Int32] = [:]
+    private var cache: [[UInt64: Int32]] // per group
     // Doubly linked LRU list of free blocks: evict from head, release to tail.
     private var prev: [Int32]
     private var next: [Int32]
@@ -26,19 +39,25 @@ public final class BlockManager {
     public private(set) var prefixQueryTokens = 0
     public private(set) var prefixHitTokens = 0
 
-    public init(numBlocks: Int, blockSize: Int, prefixCaching: Bool = true) {
-        precondition(numBlocks > 0 && blockSize > 0)
+    public init(numBlocks: Int, blockSize: Int, prefixCaching: Bool = true, groupWindows: [Int] = [0]) {
+        precondition(numBlocks > 0 && blockSize > 0 && !groupWindows.isEmpty)
         self.numBlocks = numBlocks
         self.blockSize = blockSize
         self.prefixCaching = prefixCaching
+        self.groupWindows = groupWindows
         refCount = [Int32](repeating: 0, count: numBlocks)
         hashOf = [UInt64](repeating: 0, count: numBlocks)
         hasHash = [Bool](repeating: false, count: numBlocks)
+        groupOf = [Int32](repeating: 0, count: numBlocks)
         tokensOf = [Int32](repeating: 0, count: numBlocks * blockSize)
+        cache = [[UInt64: Int32]](repeating: [:], count: groupWindows.count)
         prev = [Int32](repeating: -1, count: numBlocks)
         next = [Int32](repeating: -1, count: numBlocks)
         for b in 0 ..< Int32(numBlocks) { pushTail(b) }
     }
+
+    /// The block tables of a sequence that holds nothing yet: one empty table per group.
+    public var emptyTables: [[Int32]] { [[Int32]](repeating: [], count: groupCount) }
 
     // MARK: free list
 
@@ -65,11 +84,19 @@ public final class BlockManager {
         precondition(b >= 0, "free list empty")
         unlink(b)
         if hasHash[Int(b)] {
-            if cache[hashOf[Int(b)]] == b { cache.removeValue(forKey: hashOf[Int(b)]) }
+            let g = Int(groupOf[Int(b)])
+            if cache[g][hashOf[Int(b)]] == b { cache[g].removeValue(forKey: hashOf[Int(b)]) }
             hasHash[Int(b)] = false
         }
         refCount[Int(b)] = 1
         return b
+    }
+
+    /// Drops one reference; a block that reaches zero goes to the tail of the free list.
+    private func drop(_ b: Int32) {
+        precondition(refCount[Int(b)] > 0, "double free of block \(b)")
+        refCount[Int(b)] -= 1
+        if refCount[Int(b)] == 0 { pushTail(b) }
     }
 
     // MARK: hashing
@@ -93,24 +120,49 @@ public final class BlockManager {
     /// Blocks needed to hold `tokens` positions.
     public func blocksNeeded(tokens: Int) -> Int { (tokens + blockSize - 1) / blockSize }
 
+    /// Logical index of the first block a query at `position` reads in group `g`.
+    @inline(__always) private func firstLiveBlock(group g: Int, position: Int) -> Int {
+        KVLayout.windowStart(position: position, window: groupWindows[g]) / blockSize
+    }
+
     public func refCount(of block: Int32) -> Int { Int(refCount[Int(block)]) }
     public func isFree(_ block: Int32) -> Bool { refCount[Int(block)] == 0 }
-    /// Number of distinct prefixes currently findable in the cache.
-    public var cachedBlockCount: Int { cache.count }
+    /// Number of distinct prefixes currently findable in the cache (over all groups).
+    public var cachedBlockCount: Int { cache.reduce(0) { $0 + $1.count } }
 
     /// The longest run of cached full blocks that starts `tokens`, capped so that at least one token
-    /// is left to compute (its logits are needed). Counts the query in the hit statistics.
-    public func cachedPrefix(of tokens: [Int32], hashes: inout [UInt64]) -> [Int32] {
-        guard prefixCaching else { return [] }
+    /// is left to compute (its logits are needed), as one table per group: a full-attention group
+    /// needs every block of the run; a sliding-window group only those the first token after the
+    /// run can read (earlier entries are -1). Counts the query in the hit statistics.
+    public func cachedPrefix(of tokens: [Int32], hashes: inout [UInt64]) -> [[Int32]] {
+        guard prefixCaching else { return emptyTables }
         let maxBlocks = (tokens.count - 1) / blockSize
         extendHashes(&hashes, tokens: tokens, fullBlocks: maxBlocks)
-        var found: [Int32] = []
-        for i in 0 ..< maxBlocks {
-            guard let b = cache[hashes[i]], tokensMatch(b, tokens[i * blockSize ..< (i + 1) * blockSize]) else { break }
-            found.append(b)
+        func cached(_ g: Int, _ i: Int) -> Int32? {
+            guard let b = cache[g][hashes[i]], tokensMatch(b, tokens[i * blockSize ..< (i + 1) * blockSize]) else { return nil }
+            return b
+        }
+        var k = maxBlocks
+        for g in 0 ..< groupCount where groupWindows[g] == 0 {
+            var i = 0
+            while i < k, cached(g, i) != nil { i += 1 }
+            k = i
+        }
+        // Sliding groups: the longest run whose last window is cached (not a prefix property, so
+        // tried from the longest down).
+        func windowCached(_ k: Int) -> Bool {
+            (0 ..< groupCount).allSatisfy { g in
+                groupWindows[g] == 0 || (firstLiveBlock(group: g, position: k * blockSize) ..< k).allSatisfy { cached(g, $0) != nil }
+            }
+        }
+        while k > 0, !windowCached(k) { k -= 1 }
+        var found = emptyTables
+        for g in 0 ..< groupCount {
+            let first = groupWindows[g] == 0 ? 0 : firstLiveBlock(group: g, position: k * blockSize)
+            found[g] = (0 ..< k).map { $0 < first ? -1 : cached(g, $0)! }
         }
         prefixQueryTokens += tokens.count
-        prefixHitTokens += found.count * blockSize
+        prefixHitTokens += k * blockSize
         return found
     }
 
@@ -134,91 +186,134 @@ public final class BlockManager {
 
     // MARK: allocation
 
-    /// Makes `table` cover `totalTokens` positions: first takes references on `computed` (cached
-    /// prefix blocks, appended in order), then allocates fresh blocks. All or nothing: returns false
-    /// and changes nothing if the pool is short.
-    public func allocate(_ table: inout [Int32], totalTokens: Int, computed: [Int32] = []) -> Bool {
-        let need = blocksNeeded(tokens: totalTokens) - table.count - computed.count
-        let revived = computed.reduce(0) { $0 + (refCount[Int($1)] == 0 ? 1 : 0) }
-        guard need <= freeBlockCount - revived else { return false }
-        for b in computed {
-            if refCount[Int(b)] == 0 { unlink(b) }
-            refCount[Int(b)] += 1
-            table.append(b)
+    /// Makes `tables` (one per group) cover `totalTokens` positions: first takes references on
+    /// `computed` (a `cachedPrefix` result, appended in order; -1 entries stay -1), then allocates
+    /// fresh blocks. All or nothing: returns false and changes nothing if the pool is short.
+    public func allocate(_ tables: inout [[Int32]], totalTokens: Int, computed: [[Int32]]? = nil) -> Bool {
+        if tables.isEmpty { tables = emptyTables }
+        let computed = computed ?? emptyTables
+        precondition(tables.count == groupCount && computed.count == groupCount, "one block table per KV group")
+        var need = 0, revived = 0
+        for g in 0 ..< groupCount {
+            need += max(0, blocksNeeded(tokens: totalTokens) - tables[g].count - computed[g].count)
+            revived += computed[g].reduce(0) { $0 + ($1 >= 0 && refCount[Int($1)] == 0 ? 1 : 0) }
         }
-        if need > 0 { for _ in 0 ..< need { table.append(popFree()) } }
+        guard need <= freeBlockCount - revived else { return false }
+        for g in 0 ..< groupCount {
+            for b in computed[g] {
+                if b >= 0 {
+                    if refCount[Int(b)] == 0 { unlink(b) }
+                    refCount[Int(b)] += 1
+                }
+                tables[g].append(b)
+            }
+            while tables[g].count < blocksNeeded(tokens: totalTokens) { tables[g].append(popFree()) }
+        }
         return true
     }
 
     /// Registers every full block of `tokens` (those covered by the first `computedTokens`
-    /// positions) in the prefix cache. Blocks already registered are left as they are.
-    public func cacheFullBlocks(_ table: [Int32], tokens: [Int32], computedTokens: Int, hashes: inout [UInt64]) {
+    /// positions) in its group's prefix cache. Blocks already registered are left as they are.
+    public func cacheFullBlocks(_ tables: [[Int32]], tokens: [Int32], computedTokens: Int, hashes: inout [UInt64]) {
         guard prefixCaching else { return }
         let full = min(computedTokens, tokens.count) / blockSize
         guard full > 0 else { return }
         extendHashes(&hashes, tokens: tokens, fullBlocks: full)
-        for i in 0 ..< min(full, table.count) {
-            let b = table[i]
-            if hasHash[Int(b)] { continue }
-            let h = hashes[i]
-            if cache[h] != nil { continue } // an identical block is cached already; keep that one
-            hasHash[Int(b)] = true
-            hashOf[Int(b)] = h
-            let base = Int(b) * blockSize
-            for (j, t) in tokens[i * blockSize ..< (i + 1) * blockSize].enumerated() { tokensOf[base + j] = t }
-            cache[h] = b
+        for (g, table) in tables.enumerated() {
+            for i in 0 ..< min(full, table.count) {
+                let b = table[i]
+                if b < 0 || hasHash[Int(b)] { continue }
+                let h = hashes[i]
+                if cache[g][h] != nil { continue } // an identical block is cached already; keep that one
+                hasHash[Int(b)] = true
+                hashOf[Int(b)] = h
+                groupOf[Int(b)] = Int32(g)
+                let base = Int(b) * blockSize
+                for (j, t) in tokens[i * blockSize ..< (i + 1) * blockSize].enumerated() { tokensOf[base + j] = t }
+                cache[g][h] = b
+            }
         }
     }
 
-    /// Makes `table` ready for writing positions `writeFrom ..< totalTokens`: if the block holding
-    /// `writeFrom` is shared (a fork), the table gets its own copy (copy-on-write), then fresh blocks
-    /// are added to cover `totalTokens`. All or nothing: returns nil and changes nothing if the pool
-    /// is short; otherwise the K/V copy (source, destination) to perform, if any.
-    public func reserve(_ table: inout [Int32], writeFrom: Int, totalTokens: Int) -> (copy: (Int32, Int32)?, ok: Bool) {
+    /// Makes `tables` ready for writing positions `writeFrom ..< totalTokens`. First, each
+    /// sliding-window group gives back the blocks that lie wholly before the window of position
+    /// `writeFrom` (no query of this sequence reads them again; their entries become -1). Then, in
+    /// each group, if the block holding `writeFrom` is shared (a fork) the table gets its own copy
+    /// (copy-on-write), and fresh blocks are added to cover `totalTokens`. That second part is all
+    /// or nothing: returns ok false and takes nothing if the pool is short; otherwise the K/V copies
+    /// (source, destination) to perform.
+    public func reserve(_ tables: inout [[Int32]], writeFrom: Int, totalTokens: Int) -> (copies: [(Int32, Int32)], ok: Bool) {
+        precondition(tables.count == groupCount, "one block table per KV group")
+        trimWindows(&tables, position: writeFrom)
         let i = writeFrom / blockSize
-        let cow = i < table.count && refCount[Int(table[i])] > 1
-        let fresh = max(0, blocksNeeded(tokens: totalTokens) - table.count)
-        guard fresh + (cow ? 1 : 0) <= freeBlockCount else { return (nil, false) }
-        var copy: (Int32, Int32)? = nil
-        if cow {
-            let old = table[i]
-            let b = popFree()
-            refCount[Int(old)] -= 1
-            table[i] = b
-            copy = (old, b)
+        var need = 0
+        for t in tables {
+            let cow = i < t.count && t[i] >= 0 && refCount[Int(t[i])] > 1
+            need += max(0, blocksNeeded(tokens: totalTokens) - t.count) + (cow ? 1 : 0)
         }
-        for _ in 0 ..< fresh { table.append(popFree()) }
-        return (copy, true)
+        guard need <= freeBlockCount else { return ([], false) }
+        var copies: [(Int32, Int32)] = []
+        for g in 0 ..< groupCount {
+            if i < tables[g].count, tables[g][i] >= 0, refCount[Int(tables[g][i])] > 1 {
+                let old = tables[g][i]
+                let b = popFree()
+                refCount[Int(old)] -= 1
+                tables[g][i] = b
+                copies.append((old, b))
+            }
+            while tables[g].count < blocksNeeded(tokens: totalTokens) { tables[g].append(popFree()) }
+        }
+        return (copies, true)
     }
 
-    /// A second table sharing every block of `table` (fork for n > 1).
-    public func fork(_ table: [Int32]) -> [Int32] {
-        for b in table { refCount[Int(b)] += 1 }
-        return table
+    /// Gives back every sliding-window group's blocks that lie wholly before the window of a query
+    /// at `position` (entries become -1).
+    public func trimWindows(_ tables: inout [[Int32]], position: Int) {
+        for g in 0 ..< min(groupCount, tables.count) where groupWindows[g] > 0 {
+            let first = min(firstLiveBlock(group: g, position: position), tables[g].count)
+            for j in 0 ..< first where tables[g][j] >= 0 {
+                drop(tables[g][j])
+                tables[g][j] = -1
+            }
+        }
     }
 
-    /// Drops a table's references; blocks that reach zero go to the free list (most recently
+    /// Second tables sharing every block of `tables` (fork for n > 1).
+    public func fork(_ tables: [[Int32]]) -> [[Int32]] {
+        for t in tables { for b in t where b >= 0 { refCount[Int(b)] += 1 } }
+        return tables
+    }
+
+    /// Drops the tables' references; blocks that reach zero go to the free list (most recently
     /// freed last, so they are evicted last). Later blocks of a sequence are freed first, so a
-    /// prefix's head outlives its tail under eviction pressure.
+    /// prefix's head outlives its tail under eviction pressure. The tables become empty.
+    public func release(_ tables: inout [[Int32]]) {
+        for t in tables { for b in t.reversed() where b >= 0 { drop(b) } }
+        tables = emptyTables
+    }
+
+    /// Drops a single-group `table`'s references (`release` of one table).
     public func release(_ table: inout [Int32]) {
-        for b in table.reversed() {
-            precondition(refCount[Int(b)] > 0, "double free of block \(b)")
-            refCount[Int(b)] -= 1
-            if refCount[Int(b)] == 0 { pushTail(b) }
-        }
-        table.removeAll()
+        var tables = [table]
+        release(&tables)
+        table = []
     }
 
-    /// Grows `table` to cover `tokens` positions with fresh blocks (no prefix caching).
+    /// Grows a single-group `table` to cover `tokens` positions with fresh blocks (no prefix caching).
     public func ensureCapacity(_ table: inout [Int32], tokens: Int) -> Bool {
-        allocate(&table, totalTokens: tokens)
+        precondition(groupCount == 1, "ensureCapacity: a pool of one KV group")
+        var tables = [table]
+        guard allocate(&tables, totalTokens: tokens) else { return false }
+        table = tables[0]
+        return true
     }
 
-    /// Checks internal consistency against the tables that are alive; returns a description of the
-    /// first problem found, or nil. For tests.
+    /// Checks internal consistency against the tables that are alive (every group's table of
+    /// every live sequence; -1 entries hold nothing); returns a description of the first problem
+    /// found, or nil. For tests.
     public func checkInvariants(liveTables: [[Int32]]) -> String? {
         var refs = [Int32](repeating: 0, count: numBlocks)
-        for t in liveTables { for b in t { refs[Int(b)] += 1 } }
+        for t in liveTables { for b in t where b >= 0 { refs[Int(b)] += 1 } }
         if refs != refCount { return "reference counts do not match the live tables" }
         var seen = 0
         var b = head
@@ -232,7 +327,11 @@ public final class BlockManager {
         }
         if seen != freeBlockCount { return "free count \(freeBlockCount) but \(seen) blocks on the list" }
         for i in 0 ..< numBlocks where refCount[i] == 0 && !inList[i] { return "block \(i) is unreferenced but not free" }
-        for (h, blk) in cache where !hasHash[Int(blk)] || hashOf[Int(blk)] != h { return "cache entry for block \(blk) is stale" }
+        for (g, map) in cache.enumerated() {
+            for (h, blk) in map where !hasHash[Int(blk)] || hashOf[Int(blk)] != h || groupOf[Int(blk)] != g {
+                return "cache entry for block \(blk) of group \(g) is stale"
+            }
+        }
         return nil
     }
 }

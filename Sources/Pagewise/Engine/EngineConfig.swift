@@ -24,6 +24,10 @@ public struct EngineConfig: Sendable {
     public var numBlocks: Int?
     /// Element type of the KV pool (`--kv-cache-dtype`); the pool is sized with it.
     public var kvCacheDType = KVCacheDType.default
+    /// Keep every layer's K/V for every position (`KVLayout.single`) even when the model has
+    /// sliding-window layers, instead of giving back their pages that fell out of the window
+    /// (`KVLayout.hybrid`; vLLM's `--disable-hybrid-kv-cache-manager`).
+    public var disableHybridKVCacheManager = false
 
     public init(modelPath: String, threads: Int) {
         self.modelPath = modelPath

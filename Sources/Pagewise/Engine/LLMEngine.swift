@@ -35,6 +35,7 @@ public final class LLMEngine {
         guard config.kvCacheDType.supports(c) else {
             throw KVCacheError.unsupportedHeadDim(dtype: config.kvCacheDType, keyDim: c.headDim, valueDim: c.valueDim)
         }
+        let layout = config.disableHybridKVCacheManager ? KVLayout.single(layers: c.layerCount) : KVLayout.hybrid(c)
         let numBlocks: Int
         if let n = config.numBlocks {
             numBlocks = n
@@ -46,16 +47,23 @@ public final class LLMEngine {
             let planned = try MemoryPlan.kvPoolBlocks(config: c, blockSize: config.blockSize, context: maxLen,
                                                       kvCacheMemory: config.kvCacheMemory, memoryFraction: config.memoryFraction,
                                                       weightBytes: weightBytes, scratchBytes: scratch,
-                                                      kvCacheDType: config.kvCacheDType)
-            let useful = config.maxNumSeqs * ((maxLen + config.blockSize - 1) / config.blockSize)
+                                                      kvCacheDType: config.kvCacheDType, layout: layout,
+                                                      maxBatchedTokens: config.maxNumBatchedTokens)
+            let useful = config.maxNumSeqs * layout.pagesPerSequence(tokens: maxLen, blockSize: config.blockSize,
+                                                                     chunk: config.maxNumBatchedTokens)
             numBlocks = config.kvCacheMemory == nil ? min(planned, useful) : planned
         }
-        maxModelLen = min(maxLen, numBlocks * config.blockSize)
-        cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: config.blockSize, dtype: config.kvCacheDType)
-        blocks = BlockManager(numBlocks: numBlocks, blockSize: config.blockSize, prefixCaching: config.enablePrefixCaching)
+        maxModelLen = layout.longestSequence(pages: numBlocks, blockSize: config.blockSize, chunk: config.maxNumBatchedTokens,
+                                             limit: maxLen)
+        cache = KVCacheStorage(config: c, numBlocks: numBlocks, blockSize: config.blockSize, dtype: config.kvCacheDType,
+                               layout: layout)
+        blocks = BlockManager(numBlocks: numBlocks, blockSize: config.blockSize, prefixCaching: config.enablePrefixCaching,
+                              groupWindows: layout.groupWindows)
         scheduler = Scheduler(blocks: blocks, maxNumBatchedTokens: config.maxNumBatchedTokens,
                               maxNumSeqs: config.maxNumSeqs, policy: config.schedulingPolicy)
-        logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens = \(numBlocks * config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB \(cache.dtype.name); max model len \(maxModelLen)")
+        let groups = layout.groupCount == 1 ? "" : ", \(layout.groupCount) KV groups of \(layout.groupSize) layers "
+            + "(\(layout.groupWindows.filter { $0 > 0 }.count) sliding-window)"
+        logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB \(cache.dtype.name)\(groups); max model len \(maxModelLen)")
     }
 
     /// Whether any request is waiting or running.
@@ -70,8 +78,9 @@ public final class LLMEngine {
         guard n >= 1, n <= 128 else { throw RequestError.invalidRequest("n must be 1–128, got \(n)") }
         guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
         guard prompt.count < maxModelLen else { throw RequestError.promptTooLong(tokens: prompt.count, limit: maxModelLen - 1) }
-        guard blocks.blocksNeeded(tokens: prompt.count + 1) <= blocks.numBlocks else {
-            throw RequestError.neverFits(tokens: prompt.count + 1, poolTokens: blocks.numBlocks * blocks.blockSize)
+        guard cache.layout.pagesPerSequence(tokens: prompt.count + 1, blockSize: blocks.blockSize,
+                                            chunk: config.maxNumBatchedTokens) <= blocks.numBlocks else {
+            throw RequestError.neverFits(tokens: prompt.count + 1, poolTokens: maxModelLen)
         }
         for t in prompt where t < 0 || Int(t) >= model.config.vocabSize {
             throw ModelError.tokenOutOfRange(token: t, vocabSize: model.config.vocabSize)
@@ -115,7 +124,7 @@ public final class LLMEngine {
             let s = e.seq
             let completes = s.numComputed + e.numNew == s.numTokens
             fb.append(tokens: s.tokens[s.numComputed ..< s.numComputed + e.numNew], startPosition: s.numComputed,
-                      blockTable: s.blockTable, wantLogits: completes ? .last : .none)
+                      blockTables: s.blockTables, wantLogits: completes ? .last : .none)
             samples.append(completes)
         }
         let logits: UnsafeBufferPointer<Float>
@@ -137,7 +146,7 @@ public final class LLMEngine {
         for (k, e) in batch.entries.enumerated() {
             let s = e.seq
             s.numComputed += e.numNew
-            blocks.cacheFullBlocks(s.blockTable, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
+            blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
             guard samples[k] else { continue }
             let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
             row += 1
@@ -161,7 +170,7 @@ public final class LLMEngine {
             child.tokens = parent.tokens
             child.numComputed = parent.numComputed
             child.blockHashes = parent.blockHashes
-            child.blockTable = blocks.fork(parent.blockTable)
+            child.blockTables = blocks.fork(parent.blockTables)
             child.cachedPromptTokens = parent.cachedPromptTokens
             scheduler.addRunning(child)
             append(child.sampler.sample(logits), to: child)
@@ -195,13 +204,21 @@ public final class LLMEngine {
         st.freeBlocks = blocks.freeBlockCount
         st.running = scheduler.running.count
         st.waiting = scheduler.waiting.count
-        let slots = scheduler.running.reduce(0) { $0 + $1.blockTable.count } * blocks.blockSize
-        let used = scheduler.running.reduce(0) { $0 + min($1.numComputed, $1.blockTable.count * blocks.blockSize) }
+        // Per table: slots of the blocks it holds, and how many of them hold computed positions (a
+        // sliding-window table's first blocks are given back, -1).
+        var slots = 0, used = 0
+        for seq in scheduler.running {
+            for t in seq.blockTables {
+                let first = t.firstIndex { $0 >= 0 } ?? t.count
+                slots += (t.count - first) * blocks.blockSize
+                used += max(0, min(seq.numComputed, t.count * blocks.blockSize) - first * blocks.blockSize)
+            }
+        }
         st.kvWasteFraction = slots == 0 ? 0 : Double(slots - used) / Double(slots)
         st.kvUtilization = Double(blocks.numBlocks - blocks.freeBlockCount) / Double(blocks.numBlocks)
         return st
     }
 
-    /// Block tables of every live sequence (for invariant checks).
-    public func liveBlockTables() -> [[Int32]] { (scheduler.running + scheduler.waiting).map(\.blockTable) }
+    /// Block tables of every live sequence, every KV group's (for invariant checks).
+    public func liveBlockTables() -> [[Int32]] { (scheduler.running + scheduler.waiting).flatMap(\.blockTables) }
 }

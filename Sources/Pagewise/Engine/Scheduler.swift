@@ -8,9 +8,9 @@ public enum SchedulingPolicy: String, Sendable, CaseIterable {
 
 /// What one engine step runs: each sequence with the number of new tokens it computes.
 struct ScheduledBatch {
-    var entries: [(seq: Sequence, numNew: Int, copy: (Int32, Int32)?)] = []
+    var entries: [(seq: Sequence, numNew: Int, copies: [(Int32, Int32)])] = []
     /// K/V block copies (copy-on-write) to perform before the forward pass.
-    var copies: [(Int32, Int32)] { entries.compactMap(\.copy) }
+    var copies: [(Int32, Int32)] { entries.flatMap(\.copies) }
     var totalTokens: Int { entries.reduce(0) { $0 + $1.numNew } }
     var isEmpty: Bool { entries.isEmpty }
 }
@@ -70,7 +70,7 @@ final class Scheduler {
 
     private func preempt(at i: Int) -> Sequence {
         let victim = running.remove(at: i)
-        blocks.release(&victim.blockTable)
+        blocks.release(&victim.blockTables)
         victim.numComputed = 0
         victim.status = .waiting
         waiting.insert(victim, at: 0)
@@ -88,9 +88,9 @@ final class Scheduler {
             let seq = running[i]
             let numNew = min(seq.numTokens - seq.numComputed, budget)
             if numNew <= 0 { i += 1; continue }
-            var reserved: (copy: (Int32, Int32)?, ok: Bool) = (nil, false)
+            var reserved: (copies: [(Int32, Int32)], ok: Bool) = ([], false)
             while true {
-                reserved = blocks.reserve(&seq.blockTable, writeFrom: seq.numComputed, totalTokens: seq.numComputed + numNew)
+                reserved = blocks.reserve(&seq.blockTables, writeFrom: seq.numComputed, totalTokens: seq.numComputed + numNew)
                 if reserved.ok { break }
                 // Out of blocks: preempt, possibly this very sequence.
                 let v = victimIndex()
@@ -106,7 +106,7 @@ final class Scheduler {
                 if victim === seq { break }
             }
             if reserved.ok {
-                batch.entries.append((seq, numNew, reserved.copy))
+                batch.entries.append((seq, numNew, reserved.copies))
                 scheduled.insert(ObjectIdentifier(seq))
                 budget -= numNew
                 i += 1
@@ -116,19 +116,19 @@ final class Scheduler {
         // Admit waiting requests while budget, sequence slots and blocks allow.
         while budget > 0, running.count < maxNumSeqs, let w = nextWaitingIndex() {
             let seq = waiting[w]
-            var computed: [Int32] = []
+            var computed = blocks.emptyTables
             if seq.numComputed == 0 {
                 computed = blocks.cachedPrefix(of: seq.tokens, hashes: &seq.blockHashes)
             }
-            let start = computed.count * blocks.blockSize
+            let start = computed[0].count * blocks.blockSize
             let numNew = min(seq.numTokens - start, budget)
-            guard blocks.allocate(&seq.blockTable, totalTokens: start + numNew, computed: computed) else { break }
+            guard blocks.allocate(&seq.blockTables, totalTokens: start + numNew, computed: computed) else { break }
             waiting.remove(at: w)
             if seq.outputCount == 0 { seq.cachedPromptTokens = start }
             seq.numComputed = start
             seq.status = .running
             running.append(seq)
-            batch.entries.append((seq, numNew, nil))
+            batch.entries.append((seq, numNew, []))
             scheduled.insert(ObjectIdentifier(seq))
             budget -= numNew
         }
@@ -139,7 +139,7 @@ final class Scheduler {
     func finish(_ seq: Sequence) {
         if let i = running.firstIndex(where: { $0 === seq }) { running.remove(at: i) }
         if let i = waiting.firstIndex(where: { $0 === seq }) { waiting.remove(at: i) }
-        blocks.release(&seq.blockTable)
+        blocks.release(&seq.blockTables)
         seq.status = .finished
     }
 

@@ -22,7 +22,8 @@ public typealias OutputSink = @Sendable (Result<RequestOutput, any Error>) -> Vo
 /// Where a sequence is in its life.
 public enum SequenceStatus: Sendable { case waiting, running, finished }
 
-/// A sequence being generated: its tokens, its block table, and how much of it the KV cache holds.
+/// A sequence being generated: its tokens, its block tables (one per KV group), and how much of it
+/// the KV cache holds.
 final class Sequence {
     let requestId: String
     let index: Int
@@ -32,7 +33,7 @@ final class Sequence {
     let promptCount: Int
     var tokens: [Int32]
     var numComputed = 0
-    var blockTable: [Int32] = []
+    var blockTables: [[Int32]] = []
     var blockHashes: [UInt64] = []
     var status: SequenceStatus = .waiting
     var sampler: Sampler
