@@ -2,6 +2,7 @@ import Foundation
 import Models
 import Pagewise
 import Testing
+import TestSupport
 
 /// The engine with the hybrid KV layout on the tiny Gemma 3 (layers 0–4 sliding with a window of
 /// 8, layer 5 global; pages of 4 tokens): sliding-window groups give back their pages as
@@ -145,5 +146,30 @@ struct HybridKVCacheTests {
             results.append(c.tokens)
         }
         #expect(results[0] == results[1])
+    }
+
+    /// The real Gemma 3 270M (window 512) with prompts of 700–900 tokens, prefilled in steps of 128
+    /// while the others decode: greedy tokens as with the one-table layout, and the hybrid pool at
+    /// its peak holds under 80% of the one-table pool's bytes.
+    @Test func realGemma3LongPromptsKeepTokens() throws {
+        let text = try String(contentsOf: #require(Bundle.module.url(forResource: "ppl-text", withExtension: "txt", subdirectory: "Fixtures")),
+                              encoding: .utf8)
+        var results: [(tokens: [String: [Int32]], peakBytes: Int)] = []
+        for hybrid in [false, true] {
+            var c = EngineConfig(modelPath: try TestModels.path("gemma3-270m"), threads: 2)
+            c.kvCacheMemory = 256 << 20
+            c.maxNumBatchedTokens = 128
+            c.maxModelLen = 1024
+            c.disableHybridKVCacheManager = !hybrid
+            let e = try LLMEngine(config: c)
+            let all = e.tokenizer.encode(text)
+            let work = (0 ..< 3).map { i in ("g\(i)", Array(all[(i * 50) ..< (i * 50 + 700 + 100 * i)]), 16) }
+            results.append(try Self.run(e, work))
+        }
+        #expect(results[0].tokens.count == 3 && results[0].tokens.values.allSatisfy { $0.count == 16 })
+        #expect(results[1].tokens == results[0].tokens)
+        // At 800–1000 tokens the 15 sliding layers hold at most 512 + 127 positions (+ a page), the
+        // 3 global ones all: (3 × 900 + 15 × 655) / (18 × 900) ≈ 0.77 of the one-table bytes.
+        #expect(Double(results[1].peakBytes) < 0.8 * Double(results[0].peakBytes), "\(results[1].peakBytes) vs \(results[0].peakBytes) B")
     }
 }
