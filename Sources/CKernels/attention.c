@@ -15,6 +15,8 @@
 #endif
 
 #define CK_ATT_CHUNK 64
+/* canonical attention partition: positions [k * 512, (k + 1) * 512) (attention_heads) */
+#define CK_ATT_PART 512
 
 /* ---- portable ---- */
 #if defined(__x86_64__)
@@ -64,7 +66,7 @@ static inline void load_piece(int isa, float *dst, const void *c, size_t e, int 
    (widened / dequantized) cache. */
 CK_AI void head_portable_t(int isa, const float *qh, const void *kCache, const void *vCache, const int32_t *bt,
                            int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hd,
-                           float scale, float *o, const int KT) {
+                           float scale, float *o, float *ml, const int KT) {
     float sc[CK_ATT_CHUNK];
     float wbuf[CK_ATT_PIECE];
     for (int d = 0; d < hd; d++) o[d] = 0.0f;
@@ -119,6 +121,7 @@ CK_AI void head_portable_t(int isa, const float *qh, const void *kCache, const v
     }
     float inv = l > 0.0f ? 1.0f / l : 0.0f;
     for (int d = 0; d < hd; d++) o[d] *= inv;
+    if (ml) { ml[0] = m; ml[1] = l; }
 }
 
 #if defined(__x86_64__)
@@ -165,7 +168,7 @@ CK_AI T512A __m512 ldkv512(const void *c, size_t i, __mmask16 mk, const int KT) 
    (same arithmetic as the float cache). */
 CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vCache, const int32_t *bt,
                              int blockSize, int ws, int cl, size_t posStride, size_t kvOff, int hdRun,
-                             float scale, float *o, const int HD, const int KT) {
+                             float scale, float *o, float *ml, const int HD, const int KT) {
     if (HD == 0) {
         /* generic: accumulate in memory */
         float sc[CK_ATT_CHUNK];
@@ -212,6 +215,7 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
         }
         float inv = l > 0.0f ? 1.0f / l : 0.0f;
         for (int d = 0; d < hd; d++) o[d] *= inv;
+        if (ml) { ml[0] = m; ml[1] = l; }
         return;
     }
 }
@@ -369,9 +373,10 @@ CK_AI T512A void state_init(int H, float *mh, float *lh, float *acc, const int H
     }
 }
 
-/* out = acc * (1 / l) per head (0 where nothing was attended) */
-CK_AI T512A void state_finish(int H, const float *lh, const float *acc, float *out, const int HD) {
+/* out = acc * (1 / l) per head (0 where nothing was attended); ml (if any): (m, l) per head */
+CK_AI T512A void state_finish(int H, const float *mh, const float *lh, const float *acc, float *out, float *ml, const int HD) {
     for (int g = 0; g < H; g++) {
+        if (ml) { ml[2 * g] = mh[g]; ml[2 * g + 1] = lh[g]; }
         const __m512 inv = _mm512_set1_ps(lh[g] > 0.0f ? 1.0f / lh[g] : 0.0f);
         for (int i = 0; i < HD / 16; i++)
             _mm512_storeu_ps(out + (size_t)g * HD + 16 * i, _mm512_mul_ps(_mm512_load_ps(acc + g * HD + 16 * i), inv));
@@ -383,7 +388,7 @@ CK_AI T512A void state_finish(int H, const float *lh, const float *acc, float *o
    adjacent) are read from memory once, front to back; the next chunk's rows are prefetched. */
 CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vCache, const int32_t *bt,
                               int blockSize, int ws, int cl, size_t posStride, int h0, int h1, int group,
-                              float scale, float *out, const int HD, const int KT) {
+                              float scale, float *out, float *ml, const int HD, const int KT) {
     enum { GMAX = 16 };
     const int nv = HD / 16, H = h1 - h0;
     float accbuf[GMAX * 256] __attribute__((aligned(64)));
@@ -426,7 +431,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
         off = offn;
         offn = t;
     }
-    state_finish(H, lh, accbuf, out, HD);
+    state_finish(H, mh, lh, accbuf, out, ml, HD);
 }
 
 /* Several queries of one sequence (same block table and window start), each with its own context
@@ -441,7 +446,7 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
 #define CK_MQ_HEADS 64     /* most query heads this path takes */
 CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t *cls, int ws, const void *kCache,
                            const void *vCache, const int32_t *bt, int blockSize, size_t posStride, int H, int group,
-                           float scale, float *out, size_t outStride, const int HD, const int KT) {
+                           float scale, float *out, size_t outStride, float *ml, const int HD, const int KT) {
     enum { QMAX = 16 };
     const int per = H * HD;
     int tq = CK_MQ_STATE / per;
@@ -499,7 +504,8 @@ CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t
             for (int j = 0; j < nn; j++) offc[j] = offn[j];
         }
         for (int i = 0; i < m; i++)
-            state_finish(H, lh + i * H, acc + (size_t)i * per, out + (size_t)(q0 + i) * outStride, HD);
+            state_finish(H, mh + i * H, lh + i * H, acc + (size_t)i * per, out + (size_t)(q0 + i) * outStride,
+                         ml ? ml + (size_t)(q0 + i) * 2 * H : NULL, HD);
     }
 }
 
@@ -515,23 +521,23 @@ CK_AI int hd_index(int headDim) { return headDim == 64 ? 0 : headDim == 128 ? 1 
 #define MQFN(HD, KT, SUF) \
     static T512A void mq512_##SUF(int nq, const float *q, size_t qs, const int32_t *cls, int ws, const void *kc, \
                                   const void *vc, const int32_t *bt, int bs, size_t ps, int H, int group, float sc, \
-                                  float *o, size_t os) { \
-        mq_avx512(nq, q, qs, cls, ws, kc, vc, bt, bs, ps, H, group, sc, o, os, HD, KT); \
+                                  float *o, size_t os, float *ml) { \
+        mq_avx512(nq, q, qs, cls, ws, kc, vc, bt, bs, ps, H, group, sc, o, os, ml, HD, KT); \
     }
 CK_ATT_INSTANCES(MQFN)
 
 #define GROUPFN(HD, KT, SUF) \
     static T512A void group512_##SUF(const float *q, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, \
-                                     int cl, size_t ps, int h0, int h1, int group, float sc, float *o) { \
-        heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, HD, KT); \
+                                     int cl, size_t ps, int h0, int h1, int group, float sc, float *o, float *ml) { \
+        heads_avx512(q, kc, vc, bt, bs, ws, cl, ps, h0, h1, group, sc, o, ml, HD, KT); \
     }
 CK_ATT_INSTANCES(GROUPFN)
 
 #define HEADFN(HD, KT, NAME) \
     static T512A void NAME(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws, int cl, \
-                           size_t ps, size_t ko, int hd, float sc, float *o) { \
+                           size_t ps, size_t ko, int hd, float sc, float *o, float *ml) { \
         (void)isa; \
-        head_avx512(qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, HD, KT); \
+        head_avx512(qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, ml, HD, KT); \
     }
 HEADFN(0, 0, head512_0)
 HEADFN(0, 1, head512_0_f16)
@@ -539,32 +545,33 @@ HEADFN(0, 2, head512_0_q8)
 #endif
 
 static void head_portable(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
-                          int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
-    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 0);
+                          int cl, size_t ps, size_t ko, int hd, float sc, float *o, float *ml) {
+    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, ml, 0);
 }
 static void head_portable_f16(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
-                              int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
-    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 1);
+                          int cl, size_t ps, size_t ko, int hd, float sc, float *o, float *ml) {
+    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, ml, 1);
 }
 static void head_portable_q8(int isa, const float *qh, const void *kc, const void *vc, const int32_t *bt, int bs, int ws,
-                             int cl, size_t ps, size_t ko, int hd, float sc, float *o) {
-    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, 2);
+                          int cl, size_t ps, size_t ko, int hd, float sc, float *o, float *ml) {
+    head_portable_t(isa, qh, kc, vc, bt, bs, ws, cl, ps, ko, hd, sc, o, ml, 2);
 }
 
-/* KT: K/V are float (0), IEEE binary16 bits (1) or Q8_0 blocks (2, headDim a multiple of 32). */
-static void attention_heads(int isa, const float *q, const void *kCache, const void *vCache, int KT,
-                            const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
-                            int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
+/* Positions [ws, cl) of query heads [h0, h1) (q: the token's query, all heads; out and ml: head h0's
+   output and (m, l) pair, ml may be NULL) with the kernels of `isa`, in one online-softmax pass.
+   KT: K/V are float (0), IEEE binary16 bits (1) or Q8_0 blocks (2, headDim a multiple of 32). */
+static void attention_range(int isa, const float *q, const void *kCache, const void *vCache, int KT,
+                            const int32_t *blockTable, int blockSize, int ws, int cl, int nHeads, int kvHeads,
+                            int headDim, float scale, float *out, float *ml, int h0, int h1) {
     int group = nHeads / kvHeads;
     size_t posStride = (size_t)kvHeads * headDim;
-    if (windowStart < 0) windowStart = 0;
     typedef void (*head_fn)(int, const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
-                            size_t, int, float, float *);
+                            size_t, int, float, float *, float *);
     head_fn f = KT == 2 ? head_portable_q8 : KT == 1 ? head_portable_f16 : head_portable;
 #if defined(__x86_64__)
     if (isa >= CK_ISA_AVX512) {
         typedef void (*group_fn)(const float *, const void *, const void *, const int32_t *, int, int, int, size_t,
-                                 int, int, int, float, float *);
+                                 int, int, int, float, float *, float *);
         static const group_fn tab[3][3] = {{group512_64, group512_128, group512_256},
                                            {group512_64_f16, group512_128_f16, group512_256_f16},
                                            {group512_64_q8, group512_128_q8, group512_256_q8}};
@@ -574,8 +581,8 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
             /* at most 16 heads at a time */
             for (int h = h0; h < h1; h += 16) {
                 int he = h + 16 < h1 ? h + 16 : h1;
-                gf(q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, windowStart, contextLen, posStride,
-                   h, he, group, scale, out + (size_t)h * headDim);
+                gf(q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, ws, cl, posStride,
+                   h, he, group, scale, out + (size_t)(h - h0) * headDim, ml ? ml + 2 * (h - h0) : NULL);
             }
             return;
         }
@@ -584,8 +591,100 @@ static void attention_heads(int isa, const float *q, const void *kCache, const v
 #endif
     for (int h = h0; h < h1; h++) {
         int kvh = h / group;
-        f(isa, q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, windowStart, contextLen, posStride,
-          (size_t)kvh * headDim, headDim, scale, out + (size_t)h * headDim);
+        f(isa, q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, ws, cl, posStride,
+          (size_t)kvh * headDim, headDim, scale, out + (size_t)(h - h0) * headDim, ml ? ml + 2 * (h - h0) : NULL);
+    }
+}
+
+/* Folds one partition's result of H heads (o: normalized outputs, ml: (m, l) per head) into the
+   running result (O, ML), in the canonical way: heads whose partition attended nothing (l = 0)
+   are left as they are; otherwise with M = max(M, m), a = L e^(M_old - M), b = l e^(m - M):
+   O = fma(b / (a + b), o, (a / (a + b)) O), L = a + b. */
+static void merge_partition(int H, int hd, float *O, float *ML, const float *o, const float *ml) {
+    for (int g = 0; g < H; g++) {
+        const float m = ml[2 * g], l = ml[2 * g + 1];
+        if (!(l > 0.0f)) continue;
+        float *Og = O + (size_t)g * hd;
+        const float *og = o + (size_t)g * hd;
+        const float M = ML[2 * g], L = ML[2 * g + 1];
+        if (!(L > 0.0f)) {
+            for (int d = 0; d < hd; d++) Og[d] = og[d];
+            ML[2 * g] = m;
+            ML[2 * g + 1] = l;
+            continue;
+        }
+        const float Mn = m > M ? m : M;
+        const float a = L * expf(M - Mn), b = l * expf(m - Mn);
+        const float s = a + b, ca = a / s, cb = b / s;
+        for (int d = 0; d < hd; d++) Og[d] = fmaf(cb, og[d], ca * Og[d]);
+        ML[2 * g] = Mn;
+        ML[2 * g + 1] = s;
+    }
+}
+
+int ck_attention_partitions(int windowStart, int contextLen, int *first) {
+    if (windowStart < 0) windowStart = 0;
+    if (first) *first = windowStart / CK_ATT_PART;
+    if (contextLen <= windowStart) return 1;
+    return (contextLen - 1) / CK_ATT_PART - windowStart / CK_ATT_PART + 1;
+}
+
+void ck_paged_attention_partition(int isa, int kvType, const float *q, const void *kCache, const void *vCache,
+                                  const int32_t *blockTable, int blockSize, int windowStart, int contextLen, int part,
+                                  int nHeads, int kvHeads, int headDim, float scale, float *out, float *ml, int h0, int h1) {
+    if (windowStart < 0) windowStart = 0;
+    const int KT = kvType == 2 ? 2 : kvType == 1 ? 1 : 0;
+    int ws = part * CK_ATT_PART, cl = ws + CK_ATT_PART;
+    if (ws < windowStart) ws = windowStart;
+    if (cl > contextLen) cl = contextLen;
+    attention_range(isa, q, kCache, vCache, KT, blockTable, blockSize, ws, cl, nHeads, kvHeads, headDim, scale, out, ml,
+                    h0, h1);
+}
+
+void ck_attention_merge(int nHeads, int headDim, int parts, const float *outs, size_t outStride, const float *mls,
+                        size_t mlStride, float *out) {
+    float ML[2 * 64];
+    for (int h0 = 0; h0 < nHeads; h0 += 64) {
+        const int H = nHeads - h0 < 64 ? nHeads - h0 : 64;
+        float *O = out + (size_t)h0 * headDim;
+        for (int i = 0; i < H * headDim; i++) O[i] = outs[(size_t)h0 * headDim + i];
+        for (int i = 0; i < 2 * H; i++) ML[i] = mls[2 * h0 + i];
+        for (int k = 1; k < parts; k++)
+            merge_partition(H, headDim, O, ML, outs + k * outStride + (size_t)h0 * headDim, mls + k * mlStride + 2 * h0);
+    }
+}
+
+/* The canonical attention of query heads [h0, h1) over [windowStart, contextLen): positions in
+   the partitions [k * CK_ATT_PART, (k + 1) * CK_ATT_PART) (cut by the window and the context),
+   each by one online-softmax pass, folded in partition order by merge_partition. A range inside
+   one partition is one pass. (Partitions of fixed, absolute positions give every query the same
+   arithmetic whoever computes which partition: a long context can be split across threads.) */
+static void attention_heads(int isa, const float *q, const void *kCache, const void *vCache, int KT,
+                            const int32_t *blockTable, int blockSize, int windowStart, int contextLen,
+                            int nHeads, int kvHeads, int headDim, float scale, float *out, int h0, int h1) {
+    if (windowStart < 0) windowStart = 0;
+    int first;
+    const int parts = ck_attention_partitions(windowStart, contextLen, &first);
+    float *o0 = out + (size_t)h0 * headDim;
+    if (parts == 1) {
+        attention_range(isa, q, kCache, vCache, KT, blockTable, blockSize, windowStart, contextLen, nHeads, kvHeads,
+                        headDim, scale, o0, NULL, h0, h1);
+        return;
+    }
+    enum { HB = 16 };
+    const int hb = headDim <= 256 ? HB : 1; /* heads per pass */
+    float ML[2 * HB], ml[2 * HB];
+    float part[hb * headDim];
+    for (int h = h0; h < h1; h += hb) {
+        const int e = h + hb < h1 ? h + hb : h1;
+        float *O = out + (size_t)h * headDim;
+        ck_paged_attention_partition(isa, KT, q, kCache, vCache, blockTable, blockSize, windowStart, contextLen, first,
+                                     nHeads, kvHeads, headDim, scale, O, ML, h, e);
+        for (int k = first + 1; k < first + parts; k++) {
+            ck_paged_attention_partition(isa, KT, q, kCache, vCache, blockTable, blockSize, windowStart, contextLen, k,
+                                         nHeads, kvHeads, headDim, scale, part, ml, h, e);
+            merge_partition(e - h, headDim, O, ML, part, ml);
+        }
     }
 }
 
@@ -610,6 +709,23 @@ void ck_paged_attention_heads_q8_0(int isa, const float *q, const void *kCache, 
                     scale, out, h0, h1);
 }
 
+/* The multi-query kernel of `isa` for these shapes, or NULL (then each query goes alone). */
+#if defined(__x86_64__)
+typedef void (*mq_fn)(int, const float *, size_t, const int32_t *, int, const void *, const void *, const int32_t *, int,
+                      size_t, int, int, float, float *, size_t, float *);
+static mq_fn multi_kernel(int isa, int KT, int nq, int nHeads, int kvHeads, int headDim) {
+    const size_t posStride = (size_t)kvHeads * headDim;
+    if (isa < CK_ISA_AVX512 || nq <= 1 || posStride > CK_MQ_ROW || (size_t)nHeads * headDim > CK_MQ_STATE ||
+        nHeads > CK_MQ_HEADS)
+        return NULL;
+    static const mq_fn tab[3][3] = {{mq512_64, mq512_128, mq512_256},
+                                    {mq512_64_f16, mq512_128_f16, mq512_256_f16},
+                                    {mq512_64_q8, mq512_128_q8, mq512_256_q8}};
+    const int d = hd_index(headDim);
+    return d >= 0 ? tab[KT][d] : NULL;
+}
+#endif
+
 void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStride, int nq, const int32_t *contextLens,
                               const void *kCache, const void *vCache, const int32_t *blockTable, int blockSize,
                               int windowStart, int nHeads, int kvHeads, int headDim, float scale, float *out,
@@ -617,20 +733,54 @@ void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStrid
     if (windowStart < 0) windowStart = 0;
     const int k = kvType == 2 ? 2 : kvType == 1 ? 1 : 0;
 #if defined(__x86_64__)
-    const size_t posStride = (size_t)kvHeads * headDim;
-    if (isa >= CK_ISA_AVX512 && nq > 1 && posStride <= CK_MQ_ROW && (size_t)nHeads * headDim <= CK_MQ_STATE &&
-        nHeads <= CK_MQ_HEADS) {
-        typedef void (*mq_fn)(int, const float *, size_t, const int32_t *, int, const void *, const void *,
-                              const int32_t *, int, size_t, int, int, float, float *, size_t);
-        static const mq_fn tab[3][3] = {{mq512_64, mq512_128, mq512_256},
-                                        {mq512_64_f16, mq512_128_f16, mq512_256_f16},
-                                        {mq512_64_q8, mq512_128_q8, mq512_256_q8}};
-        const int d = hd_index(headDim);
-        if (d >= 0) {
-            tab[k][d](nq, q, qStride, contextLens, windowStart, kCache, vCache, blockTable, blockSize, posStride,
-                      nHeads, nHeads / kvHeads, scale, out, outStride);
+    const mq_fn mf = multi_kernel(isa, k, nq, nHeads, kvHeads, headDim);
+    if (mf) {
+        const size_t posStride = (size_t)kvHeads * headDim;
+        const int group = nHeads / kvHeads;
+        int cmax = windowStart;
+        for (int i = 0; i < nq; i++)
+            if (contextLens[i] > cmax) cmax = contextLens[i];
+        int first;
+        const int parts = ck_attention_partitions(windowStart, cmax, &first);
+        if (parts == 1) {
+            mf(nq, q, qStride, contextLens, windowStart, kCache, vCache, blockTable, blockSize, posStride, nHeads, group,
+               scale, out, outStride, NULL);
             return;
         }
+        /* partition by partition, as each query's attention_heads does; a query's partitions past its
+           own context are empty (l = 0) and fold as nothing. Queries in blocks of at most 16K floats
+           of outputs (the partition buffer is on the stack). */
+        const int per = nHeads * headDim;
+        int qb = 16384 / per;
+        if (qb < 1) qb = 1;
+        if (qb > 16) qb = 16;
+        float ML[qb * 2 * nHeads], ml[qb * 2 * nHeads];
+        float part[qb * per];
+        int32_t cls[qb];
+        for (int q0 = 0; q0 < nq; q0 += qb) {
+            const int m = nq - q0 < qb ? nq - q0 : qb;
+            const float *qq = q + (size_t)q0 * qStride;
+            float *oo = out + (size_t)q0 * outStride;
+            for (int p = first; p < first + parts; p++) {
+                int ws = p * CK_ATT_PART;
+                if (ws < windowStart) ws = windowStart;
+                for (int i = 0; i < m; i++) {
+                    const int c = contextLens[q0 + i] < (p + 1) * CK_ATT_PART ? contextLens[q0 + i] : (p + 1) * CK_ATT_PART;
+                    cls[i] = c > ws ? c : ws;
+                }
+                if (p == first) {
+                    mf(m, qq, qStride, cls, ws, kCache, vCache, blockTable, blockSize, posStride, nHeads, group, scale, oo,
+                       outStride, ML);
+                    continue;
+                }
+                mf(m, qq, qStride, cls, ws, kCache, vCache, blockTable, blockSize, posStride, nHeads, group, scale, part,
+                   (size_t)per, ml);
+                for (int i = 0; i < m; i++)
+                    merge_partition(nHeads, headDim, oo + (size_t)i * outStride, ML + 2 * nHeads * i,
+                                    part + (size_t)i * per, ml + 2 * nHeads * i);
+            }
+        }
+        return;
     }
 #endif
     for (int i = 0; i < nq; i++)

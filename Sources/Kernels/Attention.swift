@@ -88,6 +88,45 @@ public func pagedAttentionMulti(q: UnsafePointer<Float>, qStride: Int, count: In
                              Int32(nHeads), Int32(kvHeads), Int32(headDim), scale, out, outStride)
 }
 
+/// The canonical partitions of a query's attention over `windowStart..<contextLen`: positions
+/// are taken in partitions of 512 fixed, absolute positions (`k * 512 ..< (k + 1) * 512`, cut by
+/// the window and the context), each in one online-softmax pass, and the partitions are folded in
+/// order. Every attention entry point computes this, so a long context's partitions can be split
+/// across threads (`pagedAttentionPartition`, then `mergeAttentionPartitions`) with the same
+/// result bit for bit. Returns the absolute indices of the partitions the range spans (one for an
+/// empty range).
+public func attentionPartitions(windowStart: Int, contextLen: Int) -> Range<Int> {
+    var first: Int32 = 0
+    let n = ck_attention_partitions(Int32(windowStart), Int32(contextLen), &first)
+    return Int(first) ..< Int(first) + Int(n)
+}
+
+/// Partition `partition` (from `attentionPartitions`) of query heads `heads` of one query: each
+/// head's normalized output at `out + (h - heads.lowerBound) * headDim`, and its running max and
+/// sum at `ml + 2 * (h - heads.lowerBound)` (sum 0: nothing attended).
+public func pagedAttentionPartition(q: UnsafePointer<Float>, kCache: UnsafeRawPointer, vCache: UnsafeRawPointer,
+                                    kvType: PagedKVType, blockTable: UnsafePointer<Int32>, blockSize: Int,
+                                    windowStart: Int, contextLen: Int, partition: Int, nHeads: Int, kvHeads: Int,
+                                    headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>,
+                                    ml: UnsafeMutablePointer<Float>, heads: Range<Int>,
+                                    level: KernelDispatch.Level = KernelDispatch.active) {
+    checkHeads(nHeads: nHeads, kvHeads: kvHeads, heads: heads)
+    precondition(kvType != .q8_0 || headDim % 32 == 0, "pagedAttentionPartition: Q8_0 needs headDim a multiple of 32")
+    ck_paged_attention_partition(min(level, KernelDispatch.detected).rawValue, kvType.rawValue, q, kCache, vCache,
+                                 blockTable, Int32(blockSize), Int32(windowStart), Int32(contextLen), Int32(partition),
+                                 Int32(nHeads), Int32(kvHeads), Int32(headDim), scale, out, ml,
+                                 Int32(heads.lowerBound), Int32(heads.upperBound))
+}
+
+/// Folds `parts` partition results of `nHeads` heads (partition k's outputs at
+/// `outs + k * outStride`, its (max, sum) pairs at `mls + k * mlStride`) in order into `out`: bit
+/// for bit what `pagedAttention` gives for those heads.
+public func mergeAttentionPartitions(nHeads: Int, headDim: Int, parts: Int, outs: UnsafePointer<Float>, outStride: Int,
+                                     mls: UnsafePointer<Float>, mlStride: Int, out: UnsafeMutablePointer<Float>) {
+    precondition(parts >= 1, "mergeAttentionPartitions: at least one partition")
+    ck_attention_merge(Int32(nHeads), Int32(headDim), Int32(parts), outs, outStride, mls, mlStride, out)
+}
+
 /// Quantizes `count` floats (a multiple of 32) to `count / 32` ggml Q8_0 blocks at `dst`
 /// (34 bytes each: the F16 scale, then 32 int8), exactly as ggml's `quantize_row_q8_0_ref` and
 /// gguf-py's `gguf.quants.Q8_0`: d = amax / 127, q = roundf(x * (1 / d)) (all 0 when amax is 0).

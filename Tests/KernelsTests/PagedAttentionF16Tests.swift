@@ -28,7 +28,56 @@ import Kernels
         Shape(headDim: 256, blockSize: 16, nHeads: 4, kvHeads: 1, windowStart: 30, contextLen: 75),
         Shape(headDim: 256, blockSize: 128, nHeads: 8, kvHeads: 2, windowStart: 0, contextLen: 200),
         Shape(headDim: 80, blockSize: 8, nHeads: 6, kvHeads: 2, windowStart: 16, contextLen: 48),
+        // Contexts over several 512-position partitions (folded in order), a one-position last
+        // partition, and windows that start inside a partition.
+        Shape(headDim: 64, blockSize: 16, nHeads: 9, kvHeads: 3, windowStart: 0, contextLen: 1100),
+        Shape(headDim: 128, blockSize: 32, nHeads: 8, kvHeads: 2, windowStart: 0, contextLen: 1025),
+        Shape(headDim: 256, blockSize: 16, nHeads: 4, kvHeads: 1, windowStart: 700, contextLen: 1300),
+        Shape(headDim: 80, blockSize: 8, nHeads: 6, kvHeads: 2, windowStart: 100, contextLen: 700),
     ]
+
+    /// Long contexts split across threads: each partition of each kv head's query heads computed
+    /// on its own (`pagedAttentionPartition`), then folded (`mergeAttentionPartitions`), gives the
+    /// whole call's bits at every level.
+    @Test(arguments: shapes.filter { $0.contextLen > 512 })
+    func partitionsComputedApartFoldToTheSameBits(_ shape: Shape) {
+        let c = Case(shape, seed: UInt64(shape.contextLen + 5))
+        let s = shape, width = s.nHeads * s.headDim
+        let parts = attentionPartitions(windowStart: s.windowStart, contextLen: s.contextLen)
+        #expect(parts.count == (s.contextLen - 1) / 512 - s.windowStart / 512 + 1 && parts.count > 1)
+        let group = s.nHeads / s.kvHeads
+        for level in Self.levels {
+            let whole = c.run(f16: true, level: level)
+            var outs = [Float](repeating: .nan, count: parts.count * width)
+            var mls = [Float](repeating: .nan, count: parts.count * 2 * s.nHeads)
+            // Partitions in reverse, kv head by kv head: the order of the work does not matter.
+            for (k, p) in parts.enumerated().reversed() {
+                for kv in 0 ..< s.kvHeads {
+                    let heads = kv * group ..< (kv + 1) * group
+                    c.k16.withUnsafeBytes { kb in
+                        c.v16.withUnsafeBytes { vb in
+                            outs.withUnsafeMutableBufferPointer { o in
+                                mls.withUnsafeMutableBufferPointer { m in
+                                    pagedAttentionPartition(q: c.q, kCache: kb.baseAddress!, vCache: vb.baseAddress!, kvType: .f16,
+                                                            blockTable: c.table, blockSize: s.blockSize,
+                                                            windowStart: s.windowStart, contextLen: s.contextLen,
+                                                            partition: p, nHeads: s.nHeads, kvHeads: s.kvHeads,
+                                                            headDim: s.headDim, scale: c.scale,
+                                                            out: o.baseAddress! + k * width + heads.lowerBound * s.headDim,
+                                                            ml: m.baseAddress! + k * 2 * s.nHeads + 2 * heads.lowerBound,
+                                                            heads: heads, level: level)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var merged = [Float](repeating: .nan, count: width)
+            mergeAttentionPartitions(nHeads: s.nHeads, headDim: s.headDim, parts: parts.count, outs: outs, outStride: width,
+                                     mls: mls, mlStride: 2 * s.nHeads, out: &merged)
+            #expect(merged.map(\.bitPattern) == whole.map(\.bitPattern), "\(level)")
+        }
+    }
 
     static let levels = [KernelDispatch.Level.portable, .avx2, .avx512].filter { $0 <= KernelDispatch.detected }
 

@@ -36,6 +36,12 @@ import Kernels
         Shape(headDim: 128, blockSize: 16, nHeads: 18, kvHeads: 9, windowStart: 0, lens: [30, 31, 32, 33]),
         Shape(headDim: 64, blockSize: 7, nHeads: 18, kvHeads: 1, windowStart: 0, lens: [12, 29, 29, 50]),
         Shape(headDim: 80, blockSize: 8, nHeads: 6, kvHeads: 2, windowStart: 0, lens: [9, 30, 31]),
+        // Across the 512-position partitions of long contexts: consecutive tokens on both sides of
+        // a boundary, lengths in several partitions out of order, a window start inside one.
+        Shape(headDim: 64, blockSize: 16, nHeads: 9, kvHeads: 3, windowStart: 0, lens: Array(505 ... 520)),
+        Shape(headDim: 64, blockSize: 5, nHeads: 6, kvHeads: 2, windowStart: 0, lens: [1100, 3, 600, 513, 512, 1025, 514]),
+        Shape(headDim: 256, blockSize: 16, nHeads: 4, kvHeads: 1, windowStart: 600, lens: Array(1018 ... 1030) + [1100]),
+        Shape(headDim: 80, blockSize: 8, nHeads: 6, kvHeads: 2, windowStart: 0, lens: [600, 700]),
     ]
 
     static let levels = [KernelDispatch.Level.portable, .avx2, .avx512].filter { $0 <= KernelDispatch.detected }

@@ -175,6 +175,23 @@ void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStrid
                               const void *kCache, const void *vCache, const int32_t *blockTable, int blockSize,
                               int windowStart, int nHeads, int kvHeads, int headDim, float scale, float *out,
                               size_t outStride);
+/// The canonical attention of a query over [windowStart, contextLen) is computed in partitions of
+/// fixed absolute positions, [k * 512, (k + 1) * 512) cut by the window and the context, each in one
+/// online-softmax pass, folded in partition order (`ck_attention_merge`); within one partition it
+/// is one pass. Returns how many partitions the range spans (1 for an empty range) and, in *first,
+/// the first one's index k.
+int ck_attention_partitions(int windowStart, int contextLen, int *first);
+/// Partition `part` (an absolute index from `ck_attention_partitions`) of query heads [h0, h1) of one
+/// query over a float (kvType 0), F16 (1) or Q8_0 (2) cache: the normalized output of each head at
+/// out + (h - h0) * headDim, and its running max and sum at ml + 2 * (h - h0) (l = 0: nothing attended).
+void ck_paged_attention_partition(int isa, int kvType, const float *q, const void *kCache, const void *vCache,
+                                  const int32_t *blockTable, int blockSize, int windowStart, int contextLen, int part,
+                                  int nHeads, int kvHeads, int headDim, float scale, float *out, float *ml, int h0, int h1);
+/// Folds `parts` partition results of nHeads heads (partition k's outputs at outs + k * outStride,
+/// its (m, l) pairs at mls + k * mlStride), in order, into out: bit for bit what
+/// `ck_paged_attention_heads` computes for the heads alone.
+void ck_attention_merge(int nHeads, int headDim, int parts, const float *outs, size_t outStride, const float *mls,
+                        size_t mlStride, float *out);
 /// n floats (a multiple of 32) -> n / 32 ggml Q8_0 blocks (34 bytes each), exactly as ggml's
 /// quantize_row_q8_0_ref: d = amax / 127, q = roundf(x * (1 / d)) (0 when d == 0), d as F16.
 void ck_quantize_kv_q8_0(const float *x, uint8_t *dst, size_t n);
