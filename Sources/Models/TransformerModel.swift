@@ -126,6 +126,26 @@ public final class TransformerModel: @unchecked Sendable {
             let fused = groups == 1 && oneTokenEach
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
+            // Few tokens whose context spans several 512-position attention partitions (a long
+            // context, one to a few sequences): each (token, kv head, partition) is a unit of its
+            // own, and the partitions are folded after; the same bits as one pass over each token
+            // (`attentionPartitions`), but both threads share one sequence's K/V.
+            var splitUnits = 0
+            if groups > 1 {
+                var slots = 0, split = false
+                for i in 0 ..< n {
+                    let pos = Int(batch.positions[i])
+                    let parts = attentionPartitions(windowStart: KVLayout.windowStart(position: pos, window: window),
+                                                    contextLen: pos + 1)
+                    ws.reservePartitions(slots: slots + parts.count, tokens: n, heads: c.headCount, headDim: c.headDim)
+                    ws.partSlot[i] = Int32(slots)
+                    ws.partFirst[i] = Int32(parts.lowerBound)
+                    slots += parts.count
+                    split = split || parts.count > 1
+                }
+                ws.partSlot[n] = Int32(slots)
+                if split { splitUnits = slots * c.kvHeadCount }
+            }
             let kvGroup = cache.layout.groupOfLayer[l]
             let (keyCache, valueCache) = cache.arrays(layer: l)
             let groupSlot = slot + kvGroup * n, groupSeqOf = seqOf + kvGroup * n
@@ -151,7 +171,9 @@ public final class TransformerModel: @unchecked Sendable {
                                        blockSize: bs, window: window, scale: c.attentionScale,
                                        tokens: n, keyRowBytes: cache.dtype.byteCount(values: kDim),
                                        valueRowBytes: cache.dtype.byteCount(values: vDim),
-                                       tileStart: ws.tileStart, contextLens: ws.contextLens)
+                                       tileStart: ws.tileStart, contextLens: ws.contextLens,
+                                       split: splitUnits > 0, partSlot: ws.partSlot, partFirst: ws.partFirst,
+                                       partOut: ws.partOut, partML: ws.partML)
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
                         if fused {
@@ -166,9 +188,18 @@ public final class TransformerModel: @unchecked Sendable {
                         // threads write: per token, prefill spent more on claims than on the work);
                         // attention in contiguous ranges, so a thread stays on one sequence's K/V.
                         pool.runPhasedRanged((n + prepPerTask - 1) / prepPerTask, context: UnsafeMutableRawPointer(pp),
-                                             tokenPrepTask, then: groups == 1 ? tiles : n * groups,
+                                             tokenPrepTask, then: groups == 1 ? tiles : splitUnits > 0 ? splitUnits : n * groups,
                                              context: UnsafeMutableRawPointer(jp), attentionTask)
                     }
+                }
+            }
+            if splitUnits > 0 {
+                for i in 0 ..< n {
+                    let slot = Int(ws.partSlot[i])
+                    mergeAttentionPartitions(nHeads: c.headCount, headDim: c.headDim, parts: Int(ws.partSlot[i + 1]) - slot,
+                                             outs: ws.partOut + slot * aDim, outStride: aDim,
+                                             mls: ws.partML + slot * 2 * c.headCount, mlStride: 2 * c.headCount,
+                                             out: ws.att + i * aDim)
                 }
             }
             matmul(w.wo, ws.att, ldx: aDim, nTokens: n, ws.o, ldy: d, pool: pool, scratch: scratch)
@@ -313,6 +344,32 @@ private struct AttentionJob {
     /// sequence with the same window start (`contextLens`: each token's position + 1).
     let tileStart: UnsafePointer<Int32>
     let contextLens: UnsafePointer<Int32>
+    /// Split into (token, kv head, partition) units: token i's partitions fill slots
+    /// partSlot[i] ..< partSlot[i + 1] (partFirst[i] the first's absolute index) of partOut (a
+    /// token's output width each) and partML ((max, sum) per head).
+    let split: Bool
+    let partSlot: UnsafePointer<Int32>
+    let partFirst: UnsafePointer<Int32>
+    let partOut: UnsafeMutablePointer<Float>
+    let partML: UnsafeMutablePointer<Float>
+}
+
+/// Unit `u` of a split attention: slot s = u / kvHeads (token i's partition s - partSlot[i]),
+/// kv head u % kvHeads: that partition for the kv head's query heads.
+private func splitAttentionUnit(_ j: AttentionJob, _ u: Int) {
+    let slot = u / j.kvHeads, kv = u % j.kvHeads
+    var i = 0
+    while Int(j.partSlot[i + 1]) <= slot { i += 1 }
+    let pos = Int(j.positions[i])
+    let group = j.heads / j.kvHeads
+    let heads = kv * group ..< (kv + 1) * group
+    pagedAttentionPartition(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, kvType: j.dtype.paged,
+                            blockTable: j.tables + j.tableOffset[i], blockSize: j.blockSize,
+                            windowStart: KVLayout.windowStart(position: pos, window: j.window), contextLen: pos + 1,
+                            partition: Int(j.partFirst[i]) + slot - Int(j.partSlot[i]), nHeads: j.heads,
+                            kvHeads: j.kvHeads, headDim: j.headDim, scale: j.scale,
+                            out: j.partOut + slot * j.outDim + heads.lowerBound * j.headDim,
+                            ml: j.partML + slot * 2 * j.heads + 2 * heads.lowerBound, heads: heads)
 }
 
 /// Tokens [0, n) cut into tiles for the attention dispatch: runs of at most 16 consecutive tokens
@@ -338,6 +395,7 @@ private func attentionTiles(n: Int, seqOf: UnsafePointer<Int>, positions: Unsafe
 /// head group t % groups).
 private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { ctx, task in
     let j = ctx.unsafelyUnwrapped.assumingMemoryBound(to: AttentionJob.self).pointee
+    if j.split { splitAttentionUnit(j, task); return }
     var i = task / j.groups, next = task + 1
     if j.groups == 1 {
         i = Int(j.tileStart[task])

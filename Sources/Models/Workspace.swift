@@ -20,6 +20,12 @@ final class Workspace {
     var seqOf: UnsafeMutablePointer<Int> = .allocate(capacity: 1) // [kv group][n] offset of each token's block table in `tables`
     var contextLens: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [n] position + 1 of each token
     var tileStart: UnsafeMutablePointer<Int32> = .allocate(capacity: 2) // [n + 1] attention tiles' bounds
+    private(set) var partCapacity = 0
+    var partOut: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [partition slot][heads*headDim] split attention
+    var partML: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [partition slot][heads][2] their (max, sum)
+    private(set) var partTokenCapacity = 0
+    var partSlot: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [token] first partition slot; [n]: the total
+    var partFirst: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [token] first partition's absolute index
     private(set) var tableCapacity = 0
     var tables: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // block tables of the batch, back to back
 
@@ -66,6 +72,25 @@ final class Workspace {
         seqOf = .allocate(capacity: capacityGroupSlots)
     }
 
+    /// Room for `slots` partition results of a split attention (`heads` heads of `headDim`) for
+    /// `tokens` tokens.
+    func reservePartitions(slots: Int, tokens: Int, heads: Int, headDim: Int) {
+        if slots > partCapacity {
+            partCapacity = max(slots, partCapacity * 2)
+            partOut.deallocate()
+            partOut = .allocate(capacity: partCapacity * heads * headDim)
+            partML.deallocate()
+            partML = .allocate(capacity: partCapacity * heads * 2)
+        }
+        if tokens > partTokenCapacity {
+            partTokenCapacity = max(tokens, partTokenCapacity * 2)
+            partSlot.deallocate()
+            partSlot = .allocate(capacity: partTokenCapacity + 1)
+            partFirst.deallocate()
+            partFirst = .allocate(capacity: partTokenCapacity)
+        }
+    }
+
     func reserveTables(_ count: Int) {
         guard count > tableCapacity else { return }
         tableCapacity = max(count, tableCapacity * 2)
@@ -75,7 +100,9 @@ final class Workspace {
 
     deinit {
         tables.deallocate()
-        for p in [x, h, q, k, v, att, gate, up, o, rows, logits, angles] { p.deallocate() }
+        for p in [x, h, q, k, v, att, gate, up, o, rows, logits, angles, partOut, partML] { p.deallocate() }
+        partSlot.deallocate()
+        partFirst.deallocate()
         slot.deallocate()
         seqOf.deallocate()
         contextLens.deallocate()
