@@ -127,10 +127,12 @@ public final class TransformerModel: @unchecked Sendable {
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
             // Few tokens whose context spans several 512-position attention partitions (a long
-            // context, one to a few sequences): each (token, kv head, partition) is a unit of its
-            // own, and the partitions are folded after; the same bits as one pass over each token
-            // (`attentionPartitions`), but both threads share one sequence's K/V.
-            var splitUnits = 0
+            // context, one to a few sequences): each (token, partition, head unit) is a unit of
+            // its own, and the partitions are folded after; the same bits as one pass over each
+            // token (`attentionPartitions`). Units go partition by partition, so the threads split
+            // a sequence's K/V by position and each streams whole rows (3 kv heads on 2 threads,
+            // the split before, were 2:1).
+            var splitUnits = 0, splitSub = 1
             if groups > 1 {
                 var slots = 0, split = false
                 for i in 0 ..< n {
@@ -144,7 +146,15 @@ public final class TransformerModel: @unchecked Sendable {
                     split = split || parts.count > 1
                 }
                 ws.partSlot[n] = Int32(slots)
-                if split { splitUnits = slots * c.kvHeadCount }
+                if split {
+                    // Head units: whole kv groups (their query heads share each K/V row), cut in
+                    // halves, quarters … while there are fewer than two units per thread.
+                    let group = c.headCount / c.kvHeadCount
+                    splitSub = 1
+                    while splitSub < group, slots * c.kvHeadCount * splitSub < 2 * pool.threadCount { splitSub *= 2 }
+                    splitSub = min(splitSub, group)
+                    splitUnits = slots * c.kvHeadCount * splitSub
+                }
             }
             let kvGroup = cache.layout.groupOfLayer[l]
             let (keyCache, valueCache) = cache.arrays(layer: l)
@@ -172,7 +182,7 @@ public final class TransformerModel: @unchecked Sendable {
                                        tokens: n, keyRowBytes: cache.dtype.byteCount(values: kDim),
                                        valueRowBytes: cache.dtype.byteCount(values: vDim),
                                        tileStart: ws.tileStart, contextLens: ws.contextLens,
-                                       split: splitUnits > 0, partSlot: ws.partSlot, partFirst: ws.partFirst,
+                                       split: splitUnits > 0, splitSub: splitSub, partSlot: ws.partSlot, partFirst: ws.partFirst,
                                        partOut: ws.partOut, partML: ws.partML)
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
@@ -344,25 +354,30 @@ private struct AttentionJob {
     /// sequence with the same window start (`contextLens`: each token's position + 1).
     let tileStart: UnsafePointer<Int32>
     let contextLens: UnsafePointer<Int32>
-    /// Split into (token, kv head, partition) units: token i's partitions fill slots
+    /// Split into (token, partition, head unit) units: token i's partitions fill slots
     /// partSlot[i] ..< partSlot[i + 1] (partFirst[i] the first's absolute index) of partOut (a
     /// token's output width each) and partML ((max, sum) per head).
     let split: Bool
+    /// Head units per kv group in a split attention (each ⌈group / splitSub⌉ query heads).
+    let splitSub: Int
     let partSlot: UnsafePointer<Int32>
     let partFirst: UnsafePointer<Int32>
     let partOut: UnsafeMutablePointer<Float>
     let partML: UnsafeMutablePointer<Float>
 }
 
-/// Unit `u` of a split attention: slot s = u / kvHeads (token i's partition s - partSlot[i]),
-/// kv head u % kvHeads: that partition for the kv head's query heads.
+/// Unit `u` of a split attention: token i has kvHeads × splitSub head units per partition; its
+/// units run partition by partition (slot partSlot[i] + k), head unit by head unit.
 private func splitAttentionUnit(_ j: AttentionJob, _ u: Int) {
-    let slot = u / j.kvHeads, kv = u % j.kvHeads
+    let perPart = j.kvHeads * j.splitSub
+    let slot = u / perPart, unit = u % perPart
     var i = 0
     while Int(j.partSlot[i + 1]) <= slot { i += 1 }
+    let group = j.heads / j.kvHeads, per = (group + j.splitSub - 1) / j.splitSub
+    let kv = unit / j.splitSub, lo = kv * group + (unit % j.splitSub) * per
+    let heads = lo ..< min(lo + per, (kv + 1) * group)
+    guard !heads.isEmpty else { return }
     let pos = Int(j.positions[i])
-    let group = j.heads / j.kvHeads
-    let heads = kv * group ..< (kv + 1) * group
     pagedAttentionPartition(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, kvType: j.dtype.paged,
                             blockTable: j.tables + j.tableOffset[i], blockSize: j.blockSize,
                             windowStart: KVLayout.windowStart(position: pos, window: j.window), contextLen: pos + 1,

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Past 512 positions attention folds 512-position partitions, and a lone decoding sequence
 /// splits them across threads. A row's logits must still not depend on how the sequence was
-/// chunked or what shared its steps: the real SmolLM2 over 1,100 tokens, prefilled in steps of 512
+/// chunked or what shared its steps: a real model over 1,100 tokens, prefilled in steps of 512
 /// or 100, or decoded token by token alone (partitions split across the threads) or beside five
 /// other sequences (each token's partitions on one thread), gives the same bits for positions
 /// 1,000–1,099 every way.
@@ -49,9 +49,11 @@ struct LongContextInvarianceTests {
         stride(from: from, to: to, by: size).map { $0 ..< min(to, $0 + size) }
     }
 
-    @Test func longContextRowsDoNotDependOnChunkingOrCompany() throws {
-        let model = try TransformerModel(file: GGUFFile(path: TestModels.path("smollm2-135m-instruct")),
-                                         pool: ThreadPool(threadCount: 2))
+    /// SmolLM2 (9 query heads on 3 kv heads: a lone token's units are whole kv groups) and
+    /// Gemma 3 (4 on 1, sliding windows of 512 on 15 layers: units of half a kv group).
+    @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"])
+    func longContextRowsDoNotDependOnChunkingOrCompany(model name: String) throws {
+        let model = try TransformerModel(file: GGUFFile(path: TestModels.path(name)), pool: ThreadPool(threadCount: 2))
         #expect(attentionPartitions(windowStart: 0, contextLen: 1100) == 0 ..< 3)
         let tokens = (0 ..< 1100).map { Int32(200 + ($0 * 7919) % 40000) }
         let whole = try Self.run(model, tokens, steps: Self.steps(0, 1100, 512), firstLogit: 1000)
