@@ -127,35 +127,11 @@ public final class TransformerModel: @unchecked Sendable {
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
             // Few tokens whose context spans several 512-position attention partitions (a long
-            // context, one to a few sequences): each (token, partition, head unit) is a unit of
-            // its own, and the partitions are folded after; the same bits as one pass over each
-            // token (`attentionPartitions`). Units go partition by partition, so the threads split
-            // a sequence's K/V by position and each streams whole rows (3 kv heads on 2 threads,
-            // the split before, were 2:1).
-            var splitUnits = 0, splitSub = 1
-            if groups > 1 {
-                var slots = 0, split = false
-                for i in 0 ..< n {
-                    let pos = Int(batch.positions[i])
-                    let parts = attentionPartitions(windowStart: KVLayout.windowStart(position: pos, window: window),
-                                                    contextLen: pos + 1)
-                    ws.reservePartitions(slots: slots + parts.count, tokens: n, heads: c.headCount, headDim: c.headDim)
-                    ws.partSlot[i] = Int32(slots)
-                    ws.partFirst[i] = Int32(parts.lowerBound)
-                    slots += parts.count
-                    split = split || parts.count > 1
-                }
-                ws.partSlot[n] = Int32(slots)
-                if split {
-                    // Head units: whole kv groups (their query heads share each K/V row), cut in
-                    // halves, quarters … while there are fewer than two units per thread.
-                    let group = c.headCount / c.kvHeadCount
-                    splitSub = 1
-                    while splitSub < group, slots * c.kvHeadCount * splitSub < 2 * pool.threadCount { splitSub *= 2 }
-                    splitSub = min(splitSub, group)
-                    splitUnits = slots * c.kvHeadCount * splitSub
-                }
-            }
+            // context, one to a few sequences): the partitions are split across the threads and
+            // folded after (`planSplitAttention`); the same bits as one pass over each token.
+            let (splitUnits, splitSub) = groups > 1
+                ? planSplitAttention(positions: batch.positions, window: window, threads: pool.threadCount, ws: ws)
+                : (0, 1)
             let kvGroup = cache.layout.groupOfLayer[l]
             let (keyCache, valueCache) = cache.arrays(layer: l)
             let groupSlot = slot + kvGroup * n, groupSeqOf = seqOf + kvGroup * n
@@ -234,6 +210,35 @@ public final class TransformerModel: @unchecked Sendable {
         }
         matmul(weights.output, ws.rows, ldx: d, nTokens: nRows, ws.logits, ldy: c.vocabSize, pool: pool, scratch: scratch)
         return UnsafeBufferPointer(start: ws.logits, count: nRows * c.vocabSize)
+    }
+
+    /// The split attention of a few-token step: each token's attention partitions
+    /// (`attentionPartitions`) into `ws.partSlot` / `ws.partFirst`; when some token's context spans
+    /// several, each (token, partition, head unit) becomes a unit of its own (folded after the
+    /// dispatch) and this returns the unit count and the head units per kv group: whole kv groups
+    /// (their query heads share each K/V row), cut in halves, quarters … while there are fewer
+    /// than two units per thread. Units go partition by partition, so the threads split a
+    /// sequence's K/V by position and each streams whole rows. Otherwise (0, 1).
+    private func planSplitAttention(positions: [Int32], window: Int, threads: Int, ws: Workspace) -> (units: Int, sub: Int) {
+        let c = config
+        let n = positions.count
+        var slots = 0, split = false
+        for i in 0 ..< n {
+            let pos = Int(positions[i])
+            let parts = attentionPartitions(windowStart: KVLayout.windowStart(position: pos, window: window), contextLen: pos + 1)
+            ws.reservePartitions(slots: slots + parts.count, tokens: n, heads: c.headCount, headDim: c.headDim)
+            ws.partSlot[i] = Int32(slots)
+            ws.partFirst[i] = Int32(parts.lowerBound)
+            slots += parts.count
+            split = split || parts.count > 1
+        }
+        ws.partSlot[n] = Int32(slots)
+        guard split else { return (0, 1) }
+        let group = c.headCount / c.kvHeadCount
+        var sub = 1
+        while sub < group, slots * c.kvHeadCount * sub < 2 * threads { sub *= 2 }
+        sub = min(sub, group)
+        return (slots * c.kvHeadCount * sub, sub)
     }
 }
 
@@ -393,7 +398,7 @@ private func splitAttentionUnit(_ j: AttentionJob, _ u: Int) {
 /// `tileStart[0 ... count]` are their bounds.
 private func attentionTiles(n: Int, seqOf: UnsafePointer<Int>, positions: UnsafePointer<Int32>, window: Int,
                             tileStart: UnsafeMutablePointer<Int32>) -> Int {
-    @inline(__always) func start(_ i: Int) -> Int { window > 0 ? max(0, Int(positions[i]) - window + 1) : 0 }
+    @inline(__always) func start(_ i: Int) -> Int { KVLayout.windowStart(position: Int(positions[i]), window: window) }
     var count = 0, i = 0
     while i < n {
         tileStart[count] = Int32(i)
@@ -416,8 +421,7 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
         i = Int(j.tileStart[task])
         next = Int(j.tileStart[task + 1])
         if next - i > 1 {
-            let pos = Int(j.positions[i])
-            let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
+            let start = KVLayout.windowStart(position: Int(j.positions[i]), window: j.window)
             pagedAttentionMulti(q: j.q + i * j.qDim, qStride: j.qDim, count: next - i, contextLens: j.contextLens + i,
                                 kCache: j.kCache, vCache: j.vCache, kvType: j.dtype.paged, blockTable: j.tables + j.tableOffset[i],
                                 blockSize: j.blockSize, windowStart: start, nHeads: j.heads, kvHeads: j.kvHeads,
@@ -429,7 +433,7 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     let range = (g * j.perGroup) ..< min(j.heads, (g + 1) * j.perGroup)
     guard !range.isEmpty else { return }
     let pos = Int(j.positions[i])
-    let start = j.window > 0 ? max(0, pos - j.window + 1) : 0
+    let start = KVLayout.windowStart(position: pos, window: j.window)
     // Whole tokens per task (decode of many sequences): the next task, usually this thread's next
     // (tasks run in contiguous ranges), is another sequence's whose K/V is not in cache yet —
     // ask for its first 80 positions now (the kernel itself prefetches only one 16-position chunk
@@ -438,7 +442,7 @@ private let attentionTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Voi
     // rows: nothing to do.)
     if j.groups == 1, next < j.tokens, j.tableOffset[next] != j.tableOffset[i] {
         let p2 = Int(j.positions[next])
-        let s2 = j.window > 0 ? max(0, p2 - j.window + 1) : 0
+        let s2 = KVLayout.windowStart(position: p2, window: j.window)
         prefetchKVRows(kCache: j.kCache, vCache: j.vCache, keyRowBytes: j.keyRowBytes, valueRowBytes: j.valueRowBytes,
                        blockTable: j.tables + j.tableOffset[next], blockSize: j.blockSize,
                        positions: s2 ..< min(p2 + 1, s2 + 80))
