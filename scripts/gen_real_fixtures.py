@@ -8,11 +8,14 @@ Writes, for each model, into Tests/ModelsTests/Fixtures/real/:
                        a KL divergence against llama.cpp can be computed (see scripts/README.md).
   <model>.greedy.json  30 prompts, greedy (argmax) continuation of 32 tokens each with the
                        top-5 log-probabilities at every generated step.
+  <model>.ppl-2048.json  the same perplexity method in one window of 2,048 tokens (positions
+                       1,024-2,046 scored: past Gemma 3's 512-token sliding window and several
+                       512-position attention partitions); --only ppl --n-ctx 2048 --chunks 1.
 
 Models are looked for in ~/.cache/pagewise/models/ (override with --models-dir):
   smollm2-135m-instruct.gguf, gemma3-270m.gguf (see MODELS.md for where they come from).
 
-Usage:  python scripts/gen_real_fixtures.py [--only ppl|greedy] [--model NAME ...] [--chunks N]
+Usage:  python scripts/gen_real_fixtures.py [--only ppl|greedy] [--model NAME ...] [--chunks N] [--n-ctx N]
 """
 from __future__ import annotations
 
@@ -111,7 +114,7 @@ def r4(x: float) -> float:
 # ------------------------------------------------------------------------------------------
 # Perplexity (llama-perplexity's method, tools/perplexity/perplexity.cpp, default settings)
 # ------------------------------------------------------------------------------------------
-def run_ppl(model: str, path: Path, n_chunks: int) -> None:
+def run_ppl(model: str, path: Path, n_chunks: int, N_CTX: int = N_CTX) -> None:
     meta = metadata(path)
     add_bos = bool(meta["tokenizer.ggml.add_bos_token"])
     llm = open_model(path, n_ctx=N_CTX, n_threads=N_THREADS)
@@ -177,7 +180,7 @@ def run_ppl(model: str, path: Path, n_chunks: int) -> None:
         "target_logprobs": target_lp,
         "positions": positions,
     }
-    dest = REAL / f"{model}.ppl.json"
+    dest = REAL / (f"{model}.ppl.json" if N_CTX == 512 else f"{model}.ppl-{N_CTX}.json")
     dump_json(out, dest)
     print(f"{dest.relative_to(REPO)}: {dest.stat().st_size} bytes, PPL {ppl:.4f} over {count} tokens")
 
@@ -232,6 +235,9 @@ def main() -> int:
     ap.add_argument("--model", nargs="*", default=MODELS)
     ap.add_argument("--only", choices=["ppl", "greedy"], default=None)
     ap.add_argument("--chunks", type=int, default=10)
+    ap.add_argument("--n-ctx", type=int, default=N_CTX,
+                    help="perplexity window; other than 512 writes <model>.ppl-<N>.json (the long-context fixtures: "
+                         "--only ppl --n-ctx 2048 --chunks 1)")
     args = ap.parse_args()
     REAL.mkdir(parents=True, exist_ok=True)
     if not PPL_TEXT.exists():
@@ -242,7 +248,7 @@ def main() -> int:
             print(f"missing {path}; see MODELS.md", file=sys.stderr)
             return 1
         if args.only in (None, "ppl"):
-            run_ppl(model, path, args.chunks)
+            run_ppl(model, path, args.chunks, args.n_ctx)
         if args.only in (None, "greedy"):
             run_greedy(model, path)
     return 0
