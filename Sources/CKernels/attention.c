@@ -596,16 +596,13 @@ static void attention_range(int isa, const float *q, const void *kCache, const v
     }
 }
 
-/* Folds one partition's result of H heads (o: normalized outputs, ml: (m, l) per head) into the
-   running result (O, ML), in the canonical way: heads whose partition attended nothing (l = 0)
-   are left as they are; otherwise with M' = max(M, m), a = L e^(M - M'), b = l e^(m - M'):
-   O = fma(b / (a + b), o, (a / (a + b)) O), L = a + b. */
+/* O = fma(cb, o, ca * O) over a head's row; the FMA-instruction form gives the same bits (fmaf is
+   correctly rounded) */
 static void merge_rows_portable(int hd, float *O, const float *o, float ca, float cb) {
     for (int d = 0; d < hd; d++) O[d] = fmaf(cb, o[d], ca * O[d]);
 }
 
 #if defined(__x86_64__)
-/* the same with FMA instructions (fmaf is correctly rounded: the same bits) */
 static __attribute__((target("avx2,fma"))) void merge_rows_fma(int hd, float *O, const float *o, float ca, float cb) {
     const __m256 a = _mm256_set1_ps(ca), b = _mm256_set1_ps(cb);
     int d = 0;
@@ -616,22 +613,14 @@ static __attribute__((target("avx2,fma"))) void merge_rows_fma(int hd, float *O,
 }
 #endif
 
-#if defined(__x86_64__)
-static T512A void merge_rows_avx512(int hd, float *O, const float *o, float ca, float cb) {
-    const __m512 a = _mm512_set1_ps(ca), b = _mm512_set1_ps(cb);
-    int d = 0;
-    for (; d + 16 <= hd; d += 16)
-        _mm512_storeu_ps(O + d, _mm512_fmadd_ps(b, _mm512_loadu_ps(o + d), _mm512_mul_ps(a, _mm512_loadu_ps(O + d))));
-    if (d < hd) merge_rows_fma(hd - d, O + d, o + d, ca, cb);
-}
-#endif
-
+/* Folds one partition's result of H heads (o: normalized outputs, ml: (m, l) per head) into the
+   running result (O, ML), in the canonical way: heads whose partition attended nothing (l = 0)
+   are left as they are; otherwise with M' = max(M, m), a = L e^(M - M'), b = l e^(m - M'):
+   O = fma(b / (a + b), o, (a / (a + b)) O), L = a + b. */
 static void merge_partition(int H, int hd, float *O, float *ML, const float *o, const float *ml) {
 #if defined(__x86_64__)
-    static int isa = -1;
-    if (isa < 0) isa = ck_detect_isa();
     void (*rows)(int, float *, const float *, float, float) =
-        isa >= CK_ISA_AVX512 ? merge_rows_avx512 : isa >= CK_ISA_AVX2 ? merge_rows_fma : merge_rows_portable;
+        ck_active_isa() >= CK_ISA_AVX2 ? merge_rows_fma : merge_rows_portable;
 #else
     void (*rows)(int, float *, const float *, float, float) = merge_rows_portable;
 #endif
@@ -799,18 +788,6 @@ void ck_paged_attention_multi(int isa, int kvType, const float *q, size_t qStrid
             for (int p = first; p < first + parts; p++) {
                 int ws = p * CK_ATT_PART;
                 if (ws < windowStart) ws = windowStart;
-                if (p + 1 < first + parts) {
-                    /* the next partition's first chunk, into L2: each pass prefetches only within itself */
-                    const int np = (p + 1) * CK_ATT_PART, ne = np + CK_ATT_GCHUNK < cmax ? np + CK_ATT_GCHUNK : cmax;
-                    const size_t rb = kv_bytes(posStride, k);
-                    for (int pp = np; pp < ne; pp++) {
-                        const size_t e = (size_t)blockTable[pp / blockSize] * blockSize + pp % blockSize;
-                        for (size_t b = 0; b < rb; b += 64) {
-                            _mm_prefetch((const char *)kCache + e * rb + b, _MM_HINT_T1);
-                            _mm_prefetch((const char *)vCache + e * rb + b, _MM_HINT_T1);
-                        }
-                    }
-                }
                 for (int i = 0; i < m; i++) {
                     const int c = contextLens[q0 + i] < (p + 1) * CK_ATT_PART ? contextLens[q0 + i] : (p + 1) * CK_ATT_PART;
                     cls[i] = c > ws ? c : ws;

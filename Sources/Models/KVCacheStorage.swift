@@ -136,8 +136,11 @@ public final class KVCacheStorage: @unchecked Sendable {
     public var byteCount: Int { numBlocks * bytesPerBlock }
 
     /// Bytes of one page: `blockSize` positions of K+V of the layers of one group.
-    public var bytesPerBlock: Int {
-        blockSize * layout.groupSize * (dtype.byteCount(values: kvHeads * keyDim) + dtype.byteCount(values: kvHeads * valueDim))
+    public var bytesPerBlock: Int { layout.groupSize * (pageBytes.k + pageBytes.v) }
+
+    /// Bytes of one page in one K array and in one V array (`blockSize` positions).
+    private var pageBytes: (k: Int, v: Int) {
+        (blockSize * dtype.byteCount(values: kvHeads * keyDim), blockSize * dtype.byteCount(values: kvHeads * valueDim))
     }
 
     /// Bytes of one page of `layout` for a model: `blockSize` positions of K+V of `groupSize` layers.
@@ -146,7 +149,7 @@ public final class KVCacheStorage: @unchecked Sendable {
     }
 
     /// Stores one token's K (`keyCount` floats) and V (`valueCount`) in one layer's K and V memory
-    /// (`keys[l]`, `values[l]`) at `slot` (physical block * blockSize + offset), converted to `dtype`.
+    /// (`arrays(layer:)`) at `slot` (physical block * blockSize + offset), converted to `dtype`.
     @inline(__always)
     static func store(dtype: KVCacheDType, keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer, slot: Int,
                       keyCount kDim: Int, valueCount vDim: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
@@ -166,8 +169,7 @@ public final class KVCacheStorage: @unchecked Sendable {
     /// Copies one page's K/V in every array (copy-on-write of a shared block; the page's group
     /// owns it in every array).
     public func copyBlock(from src: Int, to dst: Int) {
-        let kStride = blockSize * dtype.byteCount(values: kvHeads * keyDim)
-        let vStride = blockSize * dtype.byteCount(values: kvHeads * valueDim)
+        let (kStride, vStride) = pageBytes
         for m in 0 ..< keys.count {
             (keys[m] + dst * kStride).copyMemory(from: keys[m] + src * kStride, byteCount: kStride)
             (values[m] + dst * vStride).copyMemory(from: values[m] + src * vStride, byteCount: vStride)
@@ -176,8 +178,7 @@ public final class KVCacheStorage: @unchecked Sendable {
 
     /// Fills one page with `byte` in every array (tests: a page given back must never be read).
     public func fillBlock(_ block: Int, byte: UInt8) {
-        let kStride = blockSize * dtype.byteCount(values: kvHeads * keyDim)
-        let vStride = blockSize * dtype.byteCount(values: kvHeads * valueDim)
+        let (kStride, vStride) = pageBytes
         for m in 0 ..< keys.count {
             (keys[m] + block * kStride).initializeMemory(as: UInt8.self, repeating: byte, count: kStride)
             (values[m] + block * vStride).initializeMemory(as: UInt8.self, repeating: byte, count: vStride)

@@ -58,8 +58,17 @@ public struct KVLayout: Sendable, Equatable {
         return KVLayout(groupSize: size, groupOfLayer: group, memberOfLayer: member, groupWindows: windows)
     }
 
+    /// The layout an engine uses for a model: `hybrid` unless told to keep every position of
+    /// every layer (`single`).
+    public init(_ c: ModelConfig, hybrid: Bool) {
+        self = hybrid ? .hybrid(c) : .single(layers: c.layerCount)
+    }
+
+    /// Groups that give back pages that fell out of their window.
+    public var slidingGroupCount: Int { groupWindows.filter { $0 > 0 }.count }
+
     /// Whether some group gives back pages that fell out of its window.
-    public var hasSlidingGroups: Bool { groupWindows.contains { $0 > 0 } }
+    public var hasSlidingGroups: Bool { slidingGroupCount > 0 }
 
     /// First position a query at `position` reads in a group with sliding window `window` (0: full).
     @inline(__always) public static func windowStart(position: Int, window: Int) -> Int {

@@ -88,9 +88,9 @@ public final class TransformerModel: @unchecked Sendable {
 
         for i in 0 ..< n { ws.contextLens[i] = batch.positions[i] + 1 }
         let oneTokenEach = batch.sequences.allSatisfy { $0.tokenCount == 1 }
-        // Attention tiles (`attentionTiles`) depend only on the layer's window: cut again only when
-        // it differs from the layer before's.
-        var tiles = 0, tilesWindow = -1
+        // How a layer's attention is cut into tasks (`attentionTiles`, `planSplitAttention`) depends
+        // only on its window: cut again only when that differs from the layer before's.
+        var tiles = 0, splitUnits = 0, splitSub = 1, planWindow = -1
 
         // RoPE angles once per token (global and sliding bases), shared by q, k and every layer.
         let rd = c.ropeDim
@@ -126,20 +126,22 @@ public final class TransformerModel: @unchecked Sendable {
             let fused = groups == 1 && oneTokenEach
             let prepPerTask = fused ? 1 : max(1, n / (pool.threadCount * 8))
             let window = sliding ? c.slidingWindow : 0
-            // Few tokens whose context spans several 512-position attention partitions (a long
-            // context, one to a few sequences): the partitions are split across the threads and
-            // folded after (`planSplitAttention`); the same bits as one pass over each token.
-            let (splitUnits, splitSub) = groups > 1
-                ? planSplitAttention(positions: batch.positions, window: window, threads: pool.threadCount, ws: ws)
-                : (0, 1)
             let kvGroup = cache.layout.groupOfLayer[l]
             let (keyCache, valueCache) = cache.arrays(layer: l)
             let groupSlot = slot + kvGroup * n, groupSeqOf = seqOf + kvGroup * n
             batch.positions.withUnsafeBufferPointer { positions in
-                if groups == 1 && window != tilesWindow {
-                    tiles = attentionTiles(n: n, seqOf: groupSeqOf, positions: positions.baseAddress!, window: window,
-                                           tileStart: ws.tileStart)
-                    tilesWindow = window
+                if window != planWindow {
+                    if groups == 1 {
+                        tiles = attentionTiles(n: n, seqOf: groupSeqOf, positions: positions.baseAddress!, window: window,
+                                               tileStart: ws.tileStart)
+                    } else {
+                        // Few tokens whose context spans several 512-position attention partitions
+                        // (a long context, one to a few sequences): the partitions are split across
+                        // the threads and folded after; the same bits as one pass over each token.
+                        (splitUnits, splitSub) = planSplitAttention(positions: positions, window: window,
+                                                                    threads: pool.threadCount, ws: ws)
+                    }
+                    planWindow = window
                 }
                 var prep = TokenPrepJob(bq: w.bq?.pointer, bk: w.bk?.pointer, bv: w.bv?.pointer,
                                         qNorm: w.qNorm?.pointer, kNorm: w.kNorm?.pointer,
@@ -158,7 +160,7 @@ public final class TransformerModel: @unchecked Sendable {
                                        tokens: n, keyRowBytes: cache.dtype.byteCount(values: kDim),
                                        valueRowBytes: cache.dtype.byteCount(values: vDim),
                                        tileStart: ws.tileStart, contextLens: ws.contextLens,
-                                       split: splitUnits > 0, splitSub: splitSub, partSlot: ws.partSlot, partFirst: ws.partFirst,
+                                       split: splitUnits > 0, splitSub: splitSub, partSlot: ws.partSlot,
                                        partOut: ws.partOut, partML: ws.partML)
                 withUnsafeMutablePointer(to: &prep) { pp in
                     withUnsafeMutablePointer(to: &job) { jp in
@@ -213,26 +215,26 @@ public final class TransformerModel: @unchecked Sendable {
     }
 
     /// The split attention of a few-token step: each token's attention partitions
-    /// (`attentionPartitions`) into `ws.partSlot` / `ws.partFirst`; when some token's context spans
-    /// several, each (token, partition, head unit) becomes a unit of its own (folded after the
-    /// dispatch) and this returns the unit count and the head units per kv group: whole kv groups
-    /// (their query heads share each K/V row), cut in halves, quarters … while there are fewer
-    /// than two units per thread. Units go partition by partition, so the threads split a
+    /// (`attentionPartitions`) get slots `ws.partSlot[i] ..< ws.partSlot[i + 1]`; when some token's
+    /// context spans several, each (token, partition, head unit) becomes a unit of its own (folded
+    /// after the dispatch) and this returns the unit count and the head units per kv group: whole
+    /// kv groups (their query heads share each K/V row), cut in halves, quarters … while there are
+    /// fewer than two units per thread. Units go partition by partition, so the threads split a
     /// sequence's K/V by position and each streams whole rows. Otherwise (0, 1).
-    private func planSplitAttention(positions: [Int32], window: Int, threads: Int, ws: Workspace) -> (units: Int, sub: Int) {
+    private func planSplitAttention(positions: UnsafeBufferPointer<Int32>, window: Int, threads: Int,
+                                    ws: Workspace) -> (units: Int, sub: Int) {
         let c = config
         let n = positions.count
+        ws.reservePartitions(slots: 0, tokens: n, heads: c.headCount, headDim: c.headDim)
         var slots = 0, split = false
         for i in 0 ..< n {
-            let pos = Int(positions[i])
-            let parts = attentionPartitions(windowStart: KVLayout.windowStart(position: pos, window: window), contextLen: pos + 1)
-            ws.reservePartitions(slots: slots + parts.count, tokens: n, heads: c.headCount, headDim: c.headDim)
+            let count = partitions(position: Int(positions[i]), window: window).count
             ws.partSlot[i] = Int32(slots)
-            ws.partFirst[i] = Int32(parts.lowerBound)
-            slots += parts.count
-            split = split || parts.count > 1
+            slots += count
+            split = split || count > 1
         }
         ws.partSlot[n] = Int32(slots)
+        ws.reservePartitions(slots: slots, tokens: n, heads: c.headCount, headDim: c.headDim)
         guard split else { return (0, 1) }
         let group = c.headCount / c.kvHeadCount
         var sub = 1
@@ -360,13 +362,12 @@ private struct AttentionJob {
     let tileStart: UnsafePointer<Int32>
     let contextLens: UnsafePointer<Int32>
     /// Split into (token, partition, head unit) units: token i's partitions fill slots
-    /// partSlot[i] ..< partSlot[i + 1] (partFirst[i] the first's absolute index) of partOut (a
-    /// token's output width each) and partML ((max, sum) per head).
+    /// partSlot[i] ..< partSlot[i + 1] of partOut (a token's output width each) and partML ((max,
+    /// sum) per head).
     let split: Bool
     /// Head units per kv group in a split attention (each ⌈group / splitSub⌉ query heads).
     let splitSub: Int
     let partSlot: UnsafePointer<Int32>
-    let partFirst: UnsafePointer<Int32>
     let partOut: UnsafeMutablePointer<Float>
     let partML: UnsafeMutablePointer<Float>
 }
@@ -386,10 +387,16 @@ private func splitAttentionUnit(_ j: AttentionJob, _ u: Int) {
     pagedAttentionPartition(q: j.q + i * j.qDim, kCache: j.kCache, vCache: j.vCache, kvType: j.dtype.paged,
                             blockTable: j.tables + j.tableOffset[i], blockSize: j.blockSize,
                             windowStart: KVLayout.windowStart(position: pos, window: j.window), contextLen: pos + 1,
-                            partition: Int(j.partFirst[i]) + slot - Int(j.partSlot[i]), nHeads: j.heads,
+                            partition: partitions(position: pos, window: j.window).lowerBound + slot - Int(j.partSlot[i]),
+                            nHeads: j.heads,
                             kvHeads: j.kvHeads, headDim: j.headDim, scale: j.scale,
                             out: j.partOut + slot * j.outDim + heads.lowerBound * j.headDim,
                             ml: j.partML + slot * 2 * j.heads + 2 * heads.lowerBound, heads: heads)
+}
+
+/// The attention partitions of a token at `position` in a layer with sliding window `window` (0: full).
+@inline(__always) private func partitions(position: Int, window: Int) -> Range<Int> {
+    attentionPartitions(windowStart: KVLayout.windowStart(position: position, window: window), contextLen: position + 1)
 }
 
 /// Tokens [0, n) cut into tiles for the attention dispatch: runs of at most 16 consecutive tokens

@@ -25,7 +25,6 @@ final class Workspace {
     var partML: UnsafeMutablePointer<Float> = .allocate(capacity: 1) // [partition slot][heads][2] their (max, sum)
     private(set) var partTokenCapacity = 0
     var partSlot: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [token] first partition slot; [n]: the total
-    var partFirst: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // [token] first partition's absolute index
     private(set) var tableCapacity = 0
     var tables: UnsafeMutablePointer<Int32> = .allocate(capacity: 1) // block tables of the batch, back to back
 
@@ -86,8 +85,6 @@ final class Workspace {
             partTokenCapacity = max(tokens, partTokenCapacity * 2)
             partSlot.deallocate()
             partSlot = .allocate(capacity: partTokenCapacity + 1)
-            partFirst.deallocate()
-            partFirst = .allocate(capacity: partTokenCapacity)
         }
     }
 
@@ -102,7 +99,6 @@ final class Workspace {
         tables.deallocate()
         for p in [x, h, q, k, v, att, gate, up, o, rows, logits, angles, partOut, partML] { p.deallocate() }
         partSlot.deallocate()
-        partFirst.deallocate()
         slot.deallocate()
         seqOf.deallocate()
         contextLens.deallocate()

@@ -145,7 +145,7 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
         // Q8_0 (34 bytes per 32 values) only where the head dims are multiples of 32.
         for t in KVCacheDType.allCases where t.supports(c) { byDType[t.name] = KVCacheStorage.bytesPerToken(c, dtype: t) }
 
-        let layout = hybridKVCache ? KVLayout.hybrid(c) : .single(layers: c.layerCount)
+        let layout = KVLayout(c, hybrid: hybridKVCache)
         let blocks = layout.pagesPerSequence(tokens: context, blockSize: blockSize, chunk: maxBatchedTokens)
         let perBlock = KVCacheStorage.bytesPerBlock(c, dtype: kvCacheDType, blockSize: blockSize, layout: layout)
         let perSequence = perBlock * blocks
@@ -166,7 +166,7 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
             kvDType: kvCacheDType.name, kvBytesPerToken: perToken, kvBytesPerTokenByLayerKind: byKind, layerCountByKind: countByKind,
             kvBytesPerTokenByTensor: ["K": kPerToken, "V": vPerToken], kvBytesPerTokenByDType: byDType,
             kvGroups: layout.groupCount, layersPerKVGroup: layout.groupSize,
-            slidingKVGroups: layout.groupWindows.filter { $0 > 0 }.count,
+            slidingKVGroups: layout.slidingGroupCount,
             kvBytesPerBlock: perBlock, blocksPerSequence: blocks, kvBytesPerSequence: perSequence,
             kvBytes: perSequence * concurrency,
             slidingWindow: c.slidingWindow, windowLimitedSlidingTokensPerSequence: slidingTokens,

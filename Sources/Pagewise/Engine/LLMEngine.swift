@@ -35,7 +35,7 @@ public final class LLMEngine {
         guard config.kvCacheDType.supports(c) else {
             throw KVCacheError.unsupportedHeadDim(dtype: config.kvCacheDType, keyDim: c.headDim, valueDim: c.valueDim)
         }
-        let layout = config.disableHybridKVCacheManager ? KVLayout.single(layers: c.layerCount) : KVLayout.hybrid(c)
+        let layout = KVLayout(c, hybrid: !config.disableHybridKVCacheManager)
         let numBlocks: Int
         if let n = config.numBlocks {
             numBlocks = n
@@ -62,7 +62,7 @@ public final class LLMEngine {
         scheduler = Scheduler(blocks: blocks, maxNumBatchedTokens: config.maxNumBatchedTokens,
                               maxNumSeqs: config.maxNumSeqs, policy: config.schedulingPolicy)
         let groups = layout.groupCount == 1 ? "" : ", \(layout.groupCount) KV groups of \(layout.groupSize) layers "
-            + "(\(layout.groupWindows.filter { $0 > 0 }.count) sliding-window)"
+            + "(\(layout.slidingGroupCount) sliding-window)"
         logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB \(cache.dtype.name)\(groups); max model len \(maxModelLen)")
     }
 
