@@ -6,20 +6,20 @@
 /// completes, and the concatenated deltas equal the final text. Matching is on UTF-8 bytes; the text
 /// fed in is always whole characters (the incremental detokenizer's), and a stop string starts on a
 /// character boundary, so every cut is on one too.
-struct StopStringMatcher {
+public struct StopStringMatcher: Sendable {
     private let stops: [[UInt8]]
     private let include: Bool
     private var held: [UInt8] = []
 
-    init(stops: [String], includeInOutput: Bool) {
+    public init(stops: [String], includeInOutput: Bool) {
         self.stops = stops.map { Array($0.utf8) }
         include = includeInOutput
     }
 
-    var isEmpty: Bool { stops.isEmpty }
+    public var isEmpty: Bool { stops.isEmpty }
 
     /// Adds a text delta; returns what may be shown now, and the stop string if one completed.
-    mutating func feed(_ text: String) -> (text: String, matched: String?) {
+    public mutating func feed(_ text: String) -> (text: String, matched: String?) {
         guard !stops.isEmpty, !text.isEmpty else { return (text, nil) }
         held.append(contentsOf: text.utf8)
         // The earliest complete match (the longest among those starting there).
@@ -49,7 +49,7 @@ struct StopStringMatcher {
     }
 
     /// Releases what is held (the sequence ended another way).
-    mutating func flush() -> String {
+    public mutating func flush() -> String {
         defer { held.removeAll() }
         return String(decoding: held, as: UTF8.self)
     }
