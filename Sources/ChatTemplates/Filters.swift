@@ -432,9 +432,50 @@ enum Filters {
             let format = value.str
             if !kwargs.isEmpty { return .string(try PyFormat.percent(format, .dict(OrderedDict(kwargs)))) }
             return .string(try PyFormat.percent(format, .tuple(args)))
+        case "wordwrap":
+            let width = arg(args, kwargs, 0, "width")?.intValue ?? 79
+            let breakLong = arg(args, kwargs, 1, "break_long_words")?.truthy ?? true
+            let wrapString = arg(args, kwargs, 2, "wrapstring")?.str ?? "\n"
+            return .string(wordwrap(value.str, width: max(1, width), breakLongWords: breakLong, wrapString: wrapString))
         default:
+            guard isKnown(name) else {
+                throw ChatTemplateError(message: "No filter named '\(name)' found.", kind: "TemplateRuntimeError")
+            }
             throw ChatTemplateError(message: "the '\(name)' filter is not supported by Pagewise's chat templates", kind: "TemplateError")
         }
+    }
+}
+
+extension Filters {
+    /// A greedy wrap in the manner of Python's `textwrap.wrap` (no hyphen splitting), line by line.
+    static func wordwrap(_ text: String, width: Int, breakLongWords: Bool, wrapString: String) -> String {
+        var out: [String] = []
+        for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            var lines: [String] = []
+            var current: [Unicode.Scalar] = []
+            let words = line.split(whereSeparator: { Lexer.isSpace($0) })
+            for wordSlice in words {
+                var word = Array(wordSlice)
+                let needed = current.isEmpty ? word.count : current.count + 1 + word.count
+                if needed <= width {
+                    if !current.isEmpty { current.append(" ") }
+                    current += word
+                    continue
+                }
+                if !current.isEmpty {
+                    lines.append(Lexer.string(current[...]))
+                    current = []
+                }
+                while breakLongWords && word.count > width {
+                    lines.append(Lexer.string(word[0..<width]))
+                    word = Array(word[width...])
+                }
+                current = word
+            }
+            if !current.isEmpty { lines.append(Lexer.string(current[...])) }
+            out.append(lines.joined(separator: wrapString))
+        }
+        return out.joined(separator: wrapString)
     }
 }
 

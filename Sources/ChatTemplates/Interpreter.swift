@@ -110,10 +110,10 @@ final class Interpreter {
     private func executeFor(target: AssignTarget, iterable: Expr, condition: Expr?, body: [Stmt], otherwise: [Stmt], line: Int, _ frame: Frame, _ out: inout String) throws -> Flow {
         let source = try evaluate(iterable, frame)
         var items = try iterate(source, line: line)
-        let loopFrame = Frame(parent: frame)
         if let condition {
             var kept: [Value] = []
             for item in items {
+                let loopFrame = Frame(parent: frame)
                 try assign(target, item, loopFrame, line: line)
                 if try evaluate(condition, loopFrame).truthy { kept.append(item) }
             }
@@ -124,6 +124,8 @@ final class Interpreter {
         }
         let count = items.count
         for (index, item) in items.enumerated() {
+            // Each pass starts from the enclosing scope: a `set` in the body lasts one pass (as in jinja2).
+            let loopFrame = Frame(parent: frame)
             try assign(target, item, loopFrame, line: line)
             var loop = OrderedDict()
             loop["index"] = .int(index + 1)
@@ -338,6 +340,7 @@ final class Interpreter {
         frame.variables["kwargs"] = .dict(OrderedDict(remaining))
         var out = ""
         _ = try execute(definition.body, frame, &out)
-        return .markup(out)
+        // jinja2 wraps macro output in Markup only when autoescaping, which transformers leaves off.
+        return .string(out)
     }
 }

@@ -3,6 +3,10 @@ struct Parser {
     private let tokens: [Token]
     private var index = 0
     private var depth = 0
+    /// Inside an `if` or a conditional expression jinja2 defers "no such filter/test" to render time.
+    private var soft = false
+    /// Unknown filters and tests outside soft scopes: jinja2 refuses the template for these.
+    private var hardUnknown: [ChatTemplateError] = []
     /// Nesting deeper than this is refused (hostile input must not exhaust the stack).
     static let maxDepth = 64
 
@@ -81,6 +85,7 @@ struct Parser {
     mutating func parseTemplate() throws -> [Stmt] {
         let (body, end) = try subparse(until: [])
         if let end { throw fail("Encountered unknown tag '\(end)'.") }
+        if let unknown = hardUnknown.first { throw unknown }
         return body
     }
 
@@ -147,6 +152,9 @@ struct Parser {
         _ = advance()
         switch keyword {
         case "if":
+            let savedSoft = soft
+            soft = true
+            defer { soft = savedSoft }
             var branches: [(Expr, [Stmt])] = []
             var condition = try parseTuple(withCondExpr: true)
             try expectBlockEnd()
@@ -179,6 +187,9 @@ struct Parser {
             }
             if isName("recursive") { throw fail("recursive for loops are not supported by Pagewise's chat templates") }
             try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
             let (body, end) = try block("for", line: line, ends: ["endfor", "else"])
             var otherwise: [Stmt] = []
             if end == "else" {
@@ -201,6 +212,9 @@ struct Parser {
                 filters.append(try parseFilterCall())
             }
             try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
             let (body, _) = try block("set", line: line, ends: ["endset"])
             try expectBlockEnd()
             return [.setBlock(target, filters: filters, body: body, line: line)]
@@ -208,6 +222,9 @@ struct Parser {
             let name = try expectName()
             let parameters = try parseSignature()
             try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
             let (body, _) = try block("macro", line: line, ends: ["endmacro"])
             if case .name = current.kind { _ = advance() }
             try expectBlockEnd()
@@ -218,6 +235,9 @@ struct Parser {
             let call = try parseExpression()
             guard case .call = call else { throw fail("expected call", line: line) }
             try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
             let (body, _) = try block("call", line: line, ends: ["endcall"])
             try expectBlockEnd()
             return [.callBlock(caller: MacroDefinition(name: "caller", parameters: parameters, body: body), call: call, line: line)]
@@ -228,11 +248,17 @@ struct Parser {
                 filters.append(try parseFilterCall())
             }
             try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
             let (body, _) = try block("filter", line: line, ends: ["endfilter"])
             try expectBlockEnd()
             return [.filterBlock(filters, body: body)]
         case "generation":
             try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
             let (body, _) = try block("generation", line: line, ends: ["endgeneration"])
             try expectBlockEnd()
             return [.generation(body)]
@@ -326,9 +352,14 @@ struct Parser {
     mutating func parseExpression() throws -> Expr {
         try enter()
         defer { depth -= 1 }
+        let mark = hardUnknown.count
         var expr = try parseOr()
         while isName("if") {
             _ = advance()
+            hardUnknown.removeSubrange(mark...)
+            let savedSoft = soft
+            soft = true
+            defer { soft = savedSoft }
             let test = try parseOr()
             var otherwise: Expr?
             if isName("else") {
@@ -582,8 +613,8 @@ struct Parser {
             _ = advance()
             name += "." + (try expectName())
         }
-        guard Filters.isKnown(name) else {
-            throw ChatTemplateError(message: "No filter named '\(name)'.", line: line, kind: "TemplateAssertionError")
+        if !Filters.isKnown(name) && !soft {
+            hardUnknown.append(ChatTemplateError(message: "No filter named '\(name)'.", line: line, kind: "TemplateAssertionError"))
         }
         let arguments = isOp("(") ? try parseCallArguments() : Arguments()
         return FilterCall(name: name, arguments: arguments, line: line)
@@ -608,8 +639,8 @@ struct Parser {
                     _ = advance()
                     name += "." + (try expectName())
                 }
-                guard TestFunctions.isKnown(name) else {
-                    throw ChatTemplateError(message: "No test named '\(name)'.", line: line, kind: "TemplateAssertionError")
+                if !TestFunctions.isKnown(name) && !soft {
+                    hardUnknown.append(ChatTemplateError(message: "No test named '\(name)'.", line: line, kind: "TemplateAssertionError"))
                 }
                 var arguments = Arguments()
                 switch current.kind {
