@@ -38,7 +38,7 @@ enum Attributes {
         try Interpreter.defined(value, line: line)
         switch value {
         case .dict(let d):
-            if let k = key.stringValue, let v = d[k] { return v }
+            if let k = DictKey(key), let v = d[k] { return v }
         case .namespace(let n):
             if let k = key.stringValue, let v = n.attributes[k] { return v }
         case .array(let items), .tuple(let items):

@@ -100,6 +100,7 @@ enum Filters {
         case .string(let s), .markup(let s): return s.unicodeScalars.count
         case .array(let a), .tuple(let a): return a.count
         case .dict(let d): return d.count
+        case .iterator(let box) where box.isView: return box.peek.count
         default: throw Interpreter.typeError("object of type '\(value.typeName)' has no len()")
         }
     }
@@ -224,17 +225,25 @@ enum Filters {
             guard case .dict(let d) = value else {
                 throw ChatTemplateError(message: "Can only get item pairs from a mapping.", kind: "FilterArgumentError")
             }
-            return .array(d.pairs.map { .tuple([.string($0.0), $0.1]) })
+            return .generator(d.pairs.map { .tuple([$0.0.value, $0.1]) })
         case "list":
             return .array(try listOf(value, interpreter))
         case "first":
             if case .undefined = value { return .undefined("No first item, sequence was empty.") }
             return try listOf(value, interpreter).first ?? .undefined("No first item, sequence was empty.")
         case "last":
+            if case .iterator(let box) = value, !box.isView { throw Interpreter.typeError("'\(box.kind)' object is not reversible") }
             return try listOf(value, interpreter).last ?? .undefined("No last item, sequence was empty.")
         case "reverse":
             if let s = value.stringValue { return wrapLike(value, String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
-            return .array(try listOf(value, interpreter).reversed())
+            if case .iterator(let box) = value, !box.isView { throw Interpreter.typeError("'\(box.kind)' object is not reversible") }
+            let kind: String
+            switch value {
+            case .dict: kind = "dict_reversekeyiterator"
+            case .tuple: kind = "reversed"
+            default: kind = "list_reverseiterator"
+            }
+            return .generator(try listOf(value, interpreter).reversed(), kind: kind)
         case "int":
             let fallback = arg(args, kwargs, 0, "default") ?? .int(0)
             return pyInt(value, default: fallback, base: arg(args, kwargs, 1, "base")?.intValue ?? 10)
@@ -305,7 +314,7 @@ enum Filters {
                 batches.append(.array(chunk))
                 i += size
             }
-            return .array(batches)
+            return .generator(batches)
         case "sort":
             let reverse = arg(args, kwargs, 0, "reverse")?.truthy ?? false
             let caseSensitive = arg(args, kwargs, 1, "case_sensitive")?.truthy ?? false
@@ -324,7 +333,7 @@ enum Filters {
             guard by == "key" || by == "value" else {
                 throw ChatTemplateError(message: "You can only sort by either \"key\" or \"value\"", kind: "FilterArgumentError")
             }
-            let pairs: [Value] = d.pairs.map { .tuple([.string($0.0), $0.1]) }
+            let pairs: [Value] = d.pairs.map { .tuple([$0.0.value, $0.1]) }
             return .array(try sorted(pairs, key: { pair in
                 let parts = pair.listValue ?? []
                 return sortKey(parts[by == "key" ? 0 : 1], caseSensitive: caseSensitive)
@@ -341,7 +350,7 @@ enum Filters {
                     out.append(item)
                 }
             }
-            return .array(out)
+            return .generator(out)
         case "min", "max":
             let caseSensitive = arg(args, kwargs, 0, "case_sensitive")?.truthy ?? false
             let attr = arg(args, kwargs, 1, "attribute")
@@ -372,17 +381,17 @@ enum Filters {
             }
             let wanted = name.hasPrefix("select")
             var out: [Value] = []
-            for item in try listOf(value, interpreter) {
+            for item in value.truthy ? try listOf(value, interpreter) : [] {
                 let subject = try attr.map { try attribute(item, $0) } ?? item
                 let passed = try testName.map { try TestFunctions.apply($0, subject, rest, kwargs, interpreter, line: nil) } ?? subject.truthy
                 if passed == wanted { out.append(item) }
             }
-            return .array(out)
+            return .generator(out)
         case "map":
-            let items = try listOf(value, interpreter)
+            let items = value.truthy ? try listOf(value, interpreter) : []
             if args.isEmpty, let attr = kwargs.first(where: { $0.0 == "attribute" })?.1 {
                 let fallback = kwargs.first { $0.0 == "default" }?.1
-                return .array(try items.map { item in
+                return .generator(try items.map { item in
                     let v = try attribute(item, attr)
                     if v.isUndefined, let fallback { return fallback }
                     return v
@@ -395,7 +404,7 @@ enum Filters {
                 throw ChatTemplateError(message: "No filter named '\(filterName)'.", kind: "TemplateRuntimeError")
             }
             let rest = Array(args.dropFirst())
-            return .array(try items.map { try apply(filterName, $0, rest, kwargs, interpreter) })
+            return .generator(try items.map { try apply(filterName, $0, rest, kwargs, interpreter) })
         case "groupby":
             guard let attr = arg(args, kwargs, 0, "attribute") else { throw Interpreter.typeError("groupby() missing attribute") }
             let fallback = arg(args, kwargs, 1, "default")

@@ -157,8 +157,9 @@ final class Interpreter {
         case .undefined: return []
         case .array(let a), .tuple(let a): return a
         case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
-        case .dict(let d): return d.keys.map { .string($0) }
-        case .namespace(let n): return n.attributes.keys.map { .string($0) }
+        case .dict(let d): return d.keyValues
+        case .namespace(let n): return n.attributes.keyValues
+        case .iterator(let box): return box.take()
         default: throw Interpreter.typeError("'\(value.typeName)' object is not iterable", line: line)
         }
     }
@@ -208,7 +209,8 @@ final class Interpreter {
             var d = OrderedDict()
             for (k, v) in pairs {
                 let key = try evaluate(k, frame)
-                d[key.stringValue ?? key.repr] = try evaluate(v, frame)
+                guard let dictKey = DictKey(key) else { throw Interpreter.typeError("unhashable type: '\(key.typeName)'") }
+                d[dictKey] = try evaluate(v, frame)
             }
             return .dict(d)
         case .attribute(let base, let name, let line):

@@ -260,7 +260,7 @@ enum Methods {
                 switch items {
                 case .array(let a), .tuple(let a): parts = a
                 case .string(let t), .markup(let t): parts = t.unicodeScalars.map { .string(String($0)) }
-                case .dict(let d): parts = d.keys.map { .string($0) }
+                case .dict(let d): parts = d.keyValues
                 default: throw Interpreter.typeError("can only join an iterable")
                 }
                 var strings: [String] = []
@@ -347,12 +347,13 @@ enum Methods {
         case "get":
             return method(name) { args, _ in
                 guard let key = args.first else { throw Interpreter.typeError("get expected at least 1 argument, got 0") }
-                if let k = key.stringValue, let v = d[k] { return v }
+                if let k = DictKey(key), let v = d[k] { return v }
                 return args.count > 1 ? args[1] : .none
             }
-        case "items": return method(name) { _, _ in .array(d.pairs.map { .tuple([.string($0.0), $0.1]) }) }
-        case "keys": return method(name) { _, _ in .array(d.keys.map { .string($0) }) }
-        case "values": return method(name) { _, _ in .array(d.values) }
+        case "items":
+            return method(name) { _, _ in .iterator(IteratorBox(kind: "dict_items", items: d.pairs.map { .tuple([$0.0.value, $0.1]) }, isView: true)) }
+        case "keys": return method(name) { _, _ in .iterator(IteratorBox(kind: "dict_keys", items: d.keyValues, isView: true)) }
+        case "values": return method(name) { _, _ in .iterator(IteratorBox(kind: "dict_values", items: d.values, isView: true)) }
         default: return method(name) { _, _ in .dict(d) }
         }
     }

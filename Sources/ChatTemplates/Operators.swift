@@ -154,9 +154,10 @@ enum Operators {
             return needle.isEmpty || s.contains(needle)
         case .array(let a), .tuple(let a): return a.contains { pyEquals($0, item) }
         case .dict(let d):
-            guard let key = item.stringValue else { return false }
+            guard let key = DictKey(item) else { return false }
             return d[key] != nil
         case .undefined: return false
+        case .iterator(let box): return box.take().contains { pyEquals($0, item) }
         case .namespace(let n):
             guard let key = item.stringValue else { return false }
             return n.attributes[key] != nil

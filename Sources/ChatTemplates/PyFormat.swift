@@ -136,9 +136,9 @@ enum PyFormat {
         case .dict(let d):
             if d.count == 0 { return "{}" }
             var pairs = d.pairs
-            if sortKeys { pairs.sort { pyCompare(.string($0.0), .string($1.0)) ?? 0 < 0 } }
+            if sortKeys { pairs.sort { pyCompare($0.0.value, $1.0.value) ?? 0 < 0 } }
             let parts = try pairs.map {
-                jsonString($0.0) + keySep + (try json($0.1, indent: indent, separators: separators, sortKeys: sortKeys, depth: depth + 1))
+                jsonString($0.0.jsonKey) + keySep + (try json($0.1, indent: indent, separators: separators, sortKeys: sortKeys, depth: depth + 1))
             }
             return "{" + newline(depth + 1) + parts.joined(separator: itemSep + newline(depth + 1)) + newline(depth) + "}"
         default:

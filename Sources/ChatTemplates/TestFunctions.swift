@@ -50,7 +50,7 @@ enum TestFunctions {
             }
         case "iterable":
             switch value {
-            case .string, .markup, .array, .tuple, .dict, .undefined: return true
+            case .string, .markup, .array, .tuple, .dict, .undefined, .iterator: return true
             default: return false
             }
         case "callable":

@@ -1,9 +1,47 @@
 import Foundation
 
-/// An insertion-ordered String-keyed dictionary of runtime values.
+/// A dictionary key: Python's hashable scalars.
+enum DictKey: Hashable {
+    case string(String), int(Int), double(Double), bool(Bool), none
+
+    /// The key for a value, or nil when Python would call it unhashable.
+    init?(_ value: Value) {
+        switch value {
+        case .string(let s), .markup(let s): self = .string(s)
+        case .int(let i): self = .int(i)
+        case .bool(let b): self = .bool(b)
+        case .double(let d): self = .double(d)
+        case .none: self = .none
+        default: return nil
+        }
+    }
+
+    var value: Value {
+        switch self {
+        case .string(let s): return .string(s)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .bool(let b): return .bool(b)
+        case .none: return .none
+        }
+    }
+
+    /// The key as `json.dumps` writes it.
+    var jsonKey: String {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return PyFormat.float(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .none: return "null"
+        }
+    }
+}
+
+/// An insertion-ordered dictionary of runtime values.
 struct OrderedDict {
-    private(set) var keys: [String] = []
-    private var storage: [String: Value] = [:]
+    private(set) var keys: [DictKey] = []
+    private var storage: [DictKey: Value] = [:]
 
     init() {}
 
@@ -11,7 +49,11 @@ struct OrderedDict {
         for (k, v) in pairs { self[k] = v }
     }
 
-    subscript(key: String) -> Value? {
+    init(keyed pairs: [(DictKey, Value)]) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    subscript(key: DictKey) -> Value? {
         get { storage[key] }
         set {
             if let newValue {
@@ -22,7 +64,13 @@ struct OrderedDict {
         }
     }
 
-    var pairs: [(String, Value)] { keys.map { ($0, storage[$0] ?? .none) } }
+    subscript(key: String) -> Value? {
+        get { self[DictKey.string(key)] }
+        set { self[DictKey.string(key)] = newValue }
+    }
+
+    var keyValues: [Value] { keys.map(\.value) }
+    var pairs: [(DictKey, Value)] { keys.map { ($0, storage[$0] ?? .none) } }
     var values: [Value] { keys.map { storage[$0] ?? .none } }
     var count: Int { keys.count }
 }
@@ -41,6 +89,34 @@ final class MacroValue {
         self.definition = definition
         self.frame = frame
     }
+}
+
+/// A Python iterator or view: a generator from `select`/`map`/… (used up by one pass, no
+/// length, not JSON) or a dict view from `.items()`/`.keys()`/`.values()` (reusable, sized).
+final class IteratorBox {
+    let kind: String
+    private var items: [Value]
+    let isView: Bool
+    private var consumed = false
+
+    init(kind: String, items: [Value], isView: Bool = false) {
+        self.kind = kind
+        self.items = items
+        self.isView = isView
+    }
+
+    /// The items; a generator gives them once.
+    func take() -> [Value] {
+        if isView { return items }
+        if consumed { return [] }
+        consumed = true
+        let all = items
+        items = []
+        return all
+    }
+
+    /// The items without using them up (for a view's length and repr).
+    var peek: [Value] { items }
 }
 
 /// A function implemented in Swift (globals, bound methods, `loop.cycle`).
@@ -66,6 +142,12 @@ indirect enum Value {
     case namespace(Namespace)
     case macro(MacroValue)
     case builtin(Builtin)
+    case iterator(IteratorBox)
+
+    /// A single-use generator over `items`.
+    static func generator(_ items: [Value], kind: String = "generator") -> Value {
+        .iterator(IteratorBox(kind: kind, items: items))
+    }
 
     init(_ value: JinjaValue) {
         switch value {
@@ -111,7 +193,7 @@ indirect enum Value {
         case .string(let s), .markup(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .dict(let d): return d.count > 0
-        case .namespace, .macro, .builtin: return true
+        case .namespace, .macro, .builtin, .iterator: return true
         }
     }
 
@@ -150,6 +232,7 @@ indirect enum Value {
         case .namespace: return "Namespace"
         case .macro: return "Macro"
         case .builtin: return "builtin_function_or_method"
+        case .iterator(let box): return box.kind
         }
     }
 
@@ -185,11 +268,17 @@ indirect enum Value {
             if a.count == 1 { return "(" + a[0].repr + ",)" }
             return "(" + a.map(\.repr).joined(separator: ", ") + ")"
         case .dict(let d):
-            return "{" + d.pairs.map { PyFormat.stringRepr($0.0) + ": " + $0.1.repr }.joined(separator: ", ") + "}"
+            return "{" + d.pairs.map { $0.0.value.repr + ": " + $0.1.repr }.joined(separator: ", ") + "}"
         case .namespace(let n):
-            return "<Namespace " + n.attributes.pairs.map { PyFormat.stringRepr($0.0) + ": " + $0.1.repr }.joined(separator: ", ") + ">"
+            return "<Namespace " + n.attributes.pairs.map { $0.0.value.repr + ": " + $0.1.repr }.joined(separator: ", ") + ">"
         case .macro(let m): return "<Macro '\(m.definition.name)'>"
         case .builtin(let b): return "<built-in function \(b.name)>"
+        case .iterator(let box):
+            if box.isView {
+                let items = box.peek.map(\.repr).joined(separator: ", ")
+                return "\(box.kind)([\(items)])"
+            }
+            return "<\(box.kind) object>"
         }
     }
 }
