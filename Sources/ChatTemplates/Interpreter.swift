@@ -32,7 +32,23 @@ final class Interpreter {
     init(now: Date) { self.now = now }
 
     static func undefinedError(_ message: String, line: Int? = nil) -> ChatTemplateError {
-        ChatTemplateError(message: message, line: line, kind: "UndefinedError")
+        // The sandbox's refusals (`list.append`, `dict.update`, …) are undefined values that raise SecurityError.
+        let kind = message.hasPrefix("access to attribute ") ? "SecurityError" : "UndefinedError"
+        return ChatTemplateError(message: message, line: line, kind: kind)
+    }
+
+    /// Statements, loop passes and calls left before rendering stops (hostile templates
+    /// such as nested `range(100000)` loops must not hold a server thread for ever).
+    private var budget = Interpreter.workBudget
+    static let workBudget = 2_000_000
+    /// Output longer than this stops rendering (a prompt is never this long).
+    static let maxOutputScalars = 64 << 20
+
+    private func spend(line: Int? = nil) throws {
+        budget -= 1
+        if budget < 0 {
+            throw ChatTemplateError(message: "template rendering exceeded its work budget (\(Interpreter.workBudget) steps)", line: line, kind: "TemplateRuntimeError")
+        }
     }
 
     static func typeError(_ message: String, line: Int? = nil) -> ChatTemplateError {
@@ -57,6 +73,10 @@ final class Interpreter {
     }
 
     private func execute(_ statement: Stmt, _ frame: Frame, _ out: inout String) throws -> Flow {
+        try spend()
+        if out.utf8.count > Interpreter.maxOutputScalars {
+            throw ChatTemplateError(message: "template output exceeded \(Interpreter.maxOutputScalars) bytes", kind: "TemplateRuntimeError")
+        }
         switch statement {
         case .text(let text):
             out += text
@@ -113,6 +133,7 @@ final class Interpreter {
         if let condition {
             var kept: [Value] = []
             for item in items {
+                try spend(line: line)
                 let loopFrame = Frame(parent: frame)
                 try assign(target, item, loopFrame, line: line)
                 if try evaluate(condition, loopFrame).truthy { kept.append(item) }
@@ -122,29 +143,12 @@ final class Interpreter {
         if items.isEmpty {
             return try execute(otherwise, frame, &out)
         }
-        let count = items.count
         for (index, item) in items.enumerated() {
             // Each pass starts from the enclosing scope: a `set` in the body lasts one pass (as in jinja2).
+            try spend(line: line)
             let loopFrame = Frame(parent: frame)
             try assign(target, item, loopFrame, line: line)
-            var loop = OrderedDict()
-            loop["index"] = .int(index + 1)
-            loop["index0"] = .int(index)
-            loop["revindex"] = .int(count - index)
-            loop["revindex0"] = .int(count - index - 1)
-            loop["first"] = .bool(index == 0)
-            loop["last"] = .bool(index == count - 1)
-            loop["length"] = .int(count)
-            loop["depth"] = .int(1)
-            loop["depth0"] = .int(0)
-            loop["previtem"] = index > 0 ? items[index - 1] : .undefined("there is no previous item")
-            loop["nextitem"] = index + 1 < count ? items[index + 1] : .undefined("there is no next item")
-            loop["cycle"] = .builtin(Builtin(name: "cycle") { _, args, _ in
-                guard !args.isEmpty else { throw Interpreter.typeError("no items for cycling given") }
-                return args[index % args.count]
-            })
-            loop["changed"] = .builtin(Builtin(name: "changed") { _, _, _ in .bool(true) })
-            loopFrame.variables["loop"] = .dict(loop)
+            loopFrame.variables["loop"] = .loop(LoopInfo(items: items, index: index))
             let flow = try execute(body, loopFrame, &out)
             if flow == .breakLoop { break }
         }

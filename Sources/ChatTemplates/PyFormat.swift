@@ -178,7 +178,16 @@ enum PyFormat {
         }
     }
 
+    /// Refuses paddings and widths that would build strings of more than 16 M characters.
+    static func checkSize(_ n: Int) throws {
+        if n > 16 << 20 {
+            throw ChatTemplateError(message: "width \(n) is too large", kind: "MemoryError")
+        }
+    }
+
     static func formatValue(_ value: Value, _ spec: Spec, percent: Bool) throws -> String {
+        try checkSize(spec.width)
+        try checkSize(spec.precision ?? 0)
         let type = spec.type
         func typeError() -> ChatTemplateError {
             ChatTemplateError(message: "unsupported format character '\(type.map(String.init) ?? "")' for \(value.typeName)", kind: "TypeError")

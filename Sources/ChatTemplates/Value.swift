@@ -119,6 +119,38 @@ final class IteratorBox {
     var peek: [Value] { items }
 }
 
+/// The `loop` variable of a for loop (jinja2's LoopContext), its fields computed on access.
+struct LoopInfo {
+    let items: [Value]
+    let index: Int
+
+    func attribute(_ name: String) -> Value? {
+        let count = items.count
+        switch name {
+        case "index": return .int(index + 1)
+        case "index0": return .int(index)
+        case "revindex": return .int(count - index)
+        case "revindex0": return .int(count - index - 1)
+        case "first": return .bool(index == 0)
+        case "last": return .bool(index == count - 1)
+        case "length": return .int(count)
+        case "depth": return .int(1)
+        case "depth0": return .int(0)
+        case "previtem": return index > 0 ? items[index - 1] : .undefined("there is no previous item")
+        case "nextitem": return index + 1 < count ? items[index + 1] : .undefined("there is no next item")
+        case "cycle":
+            let i = index
+            return .builtin(Builtin(name: "cycle") { _, args, _ in
+                guard !args.isEmpty else { throw Interpreter.typeError("no items for cycling given") }
+                return args[i % args.count]
+            })
+        case "changed":
+            return .builtin(Builtin(name: "changed") { _, _, _ in .bool(true) })
+        default: return nil
+        }
+    }
+}
+
 /// A function implemented in Swift (globals, bound methods, `loop.cycle`).
 struct Builtin {
     var name: String
@@ -143,6 +175,7 @@ indirect enum Value {
     case macro(MacroValue)
     case builtin(Builtin)
     case iterator(IteratorBox)
+    case loop(LoopInfo)
 
     /// A single-use generator over `items`.
     static func generator(_ items: [Value], kind: String = "generator") -> Value {
@@ -193,7 +226,7 @@ indirect enum Value {
         case .string(let s), .markup(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .dict(let d): return d.count > 0
-        case .namespace, .macro, .builtin, .iterator: return true
+        case .namespace, .macro, .builtin, .iterator, .loop: return true
         }
     }
 
@@ -233,6 +266,7 @@ indirect enum Value {
         case .macro: return "Macro"
         case .builtin: return "builtin_function_or_method"
         case .iterator(let box): return box.kind
+        case .loop: return "LoopContext"
         }
     }
 
@@ -279,6 +313,7 @@ indirect enum Value {
                 return "\(box.kind)([\(items)])"
             }
             return "<\(box.kind) object>"
+        case .loop(let info): return "<LoopContext \(info.index + 1)/\(info.items.count)>"
         }
     }
 }
