@@ -12,6 +12,8 @@ Writes:
   Fixtures/conversations.json  {id: context}
   Fixtures/renders.json        {template: {conversation id: {"output": s} | {"error": {...}}}}
   Fixtures/snippets.json       [{"template", "context", "output" | "error"}] (unit cases)
+  Fixtures/builtin-renders.json  {name: {"source", "renders": {conversation id: …}}} for the
+                               templates of BuiltinChatTemplates.swift (read from the Swift source)
 
 Usage: python3 scripts/gen_chat_template_fixtures.py [--templates DIR]
   --templates DIR   copy *.jinja from DIR (the sdist's models/templates) into the fixtures first
@@ -21,6 +23,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import shutil
 
 import jinja2
@@ -177,6 +180,26 @@ CONVERSATIONS = {
     "system-only-gen": conv([{"role": "system", "content": "System prompt only."},
                              {"role": "user", "content": "Hi"}], agp=True,
                             bos_token="<|begin_of_text|>", eos_token="<|eot_id|>"),
+    "content-parts": conv([
+        {"role": "system", "content": [{"type": "text", "text": "You describe things."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Describe this in one word:"}, {"type": "text", "text": " a sunset."}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Golden."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Another word?"}]},
+    ]),
+    "tool-args-string": conv([
+        {"role": "system", "content": "Answer with tools."},
+        {"role": "user", "content": "Search for jinja2."},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "abcDEF123", "type": "function",
+             "function": {"name": "search", "arguments": "{\"query\": \"jinja2\", \"limit\": 3}"}}]},
+        {"role": "tool", "tool_call_id": "abcDEF123", "name": "search", "content": "Jinja is a templating engine."},
+    ], tools=[SEARCH_TOOL]),
+    "thinking-enabled": conv([
+        {"role": "system", "content": "Think first."},
+        {"role": "user", "content": "2+3?"},
+        {"role": "assistant", "content": "5", "reasoning_content": "Two plus three is five."},
+        {"role": "user", "content": "3+4?"},
+    ], enable_thinking=True, reasoning_effort="high"),
     "empty-messages": conv([], agp=True),
     "bad-roles": conv([
         {"role": "user", "content": "one"},
@@ -328,6 +351,20 @@ SNIPPETS = [
 ]
 
 
+def builtin_templates():
+    """The templates of Sources/ChatTemplates/BuiltinChatTemplates.swift, read out of the Swift source
+    (`static let NAME = \"\"\" … \"\"\"`: indentation of the closing quotes removed, `\\\\` unescaped)."""
+    path = os.path.join(ROOT, "Sources", "ChatTemplates", "BuiltinChatTemplates.swift")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    out = {}
+    for m in re.finditer(r'static let (\w+) = """\n(.*?)\n( *)"""', text, re.S):
+        name, body, indent = m.group(1), m.group(2), m.group(3)
+        lines = [line[len(indent):] if line.startswith(indent) else line.lstrip(" ") for line in body.split("\n")]
+        out[name] = "\n".join(lines).replace("\\\\", "\\")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--templates", help="directory holding the sdist's *.jinja templates to copy in first")
@@ -345,6 +382,10 @@ def main():
             source = f.read()
         renders[name] = {cid: render(env, source, ctx) for cid, ctx in CONVERSATIONS.items()}
     snippets = [dict(template=t, context=c, **render(env, t, c)) for t, c in SNIPPETS]
+    builtins = {}
+    for name, source in builtin_templates().items():
+        builtins[name] = {"source": source,
+                          "renders": {cid: render(env, source, ctx) for cid, ctx in CONVERSATIONS.items()}}
 
     def dump(obj, name):
         with open(os.path.join(FIX, name), "w", encoding="utf-8") as f:
@@ -354,9 +395,10 @@ def main():
     dump(CONVERSATIONS, "conversations.json")
     dump({"jinja2": jinja2.__version__, "templates": renders}, "renders.json")
     dump({"jinja2": jinja2.__version__, "cases": snippets}, "snippets.json")
+    dump({"jinja2": jinja2.__version__, "templates": builtins}, "builtin-renders.json")
     ok = sum(1 for r in renders.values() for v in r.values() if "output" in v)
     total = sum(len(r) for r in renders.values())
-    print(f"{len(renders)} templates, {ok}/{total} renders succeed, {len(snippets)} snippets")
+    print(f"{len(renders)} templates, {ok}/{total} renders succeed, {len(snippets)} snippets, {len(builtins)} built-in templates")
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ enum Filters {
         case "items":
             if value.isUndefined { return .array([]) }
             guard case .dict(let d) = value else {
-                throw ChatTemplateError(message: "Can only get item pairs from a mapping.", kind: "FilterArgumentError")
+                throw ChatTemplateError(message: "Can only get item pairs from a mapping.", kind: "TypeError")
             }
             return .generator(d.pairs.map { .tuple([$0.0.value, $0.1]) })
         case "list":
