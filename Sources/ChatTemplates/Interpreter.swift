@@ -73,6 +73,16 @@ final class Interpreter {
     }
 
     private func execute(_ statement: Stmt, _ frame: Frame, _ out: inout String) throws -> Flow {
+        do {
+            return try executeUnlined(statement, frame, &out)
+        } catch var error as ChatTemplateError {
+            // Errors from deep inside an expression learn the line of the statement they stopped.
+            if error.line == nil, let line = statement.line { error.line = line }
+            throw error
+        }
+    }
+
+    private func executeUnlined(_ statement: Stmt, _ frame: Frame, _ out: inout String) throws -> Flow {
         try spend()
         if out.utf8.count > Interpreter.maxOutputScalars {
             throw ChatTemplateError(message: "template output exceeded \(Interpreter.maxOutputScalars) bytes", kind: "TemplateRuntimeError")
@@ -80,14 +90,8 @@ final class Interpreter {
         switch statement {
         case .text(let text):
             out += text
-        case .output(let expr, let line):
-            let value = try evaluate(expr, frame)
-            if case .namespace = value {
-                out += value.repr
-            } else {
-                _ = line
-                out += value.str
-            }
+        case .output(let expr, _):
+            out += try evaluate(expr, frame).str
         case .ifChain(let branches, let otherwise):
             for (condition, body) in branches where try evaluate(condition, frame).truthy {
                 return try execute(body, frame, &out)
