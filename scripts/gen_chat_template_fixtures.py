@@ -331,7 +331,7 @@ SNIPPETS = [
     ("{{ [1, 2, 2].count(2) }}|{{ [1, 2].index(2) }}", {}),
     # globals
     ("{{ raise_exception('Custom failure: roles must alternate') }}", {}),
-    ("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d %H:%M') }}|{{ strftime_now('%A %B %j') }}", {}),
+    ("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%A %B %j') }}", {}),
     ("{{ dict(a=1, b='x') }}|{{ namespace(a=1).a }}|{{ range(5) | list }}|{{ range(5, 0, -2) | list }}", {}),
     # scoping, macros and more whitespace
     ("{% macro f() %}{{ x }}{% endmacro %}{% set x = 5 %}{{ f() }}", {}),
@@ -409,6 +409,8 @@ SNIPPETS = [
     ("{{ '{\"a\": 1}' | tojson }}", {}),
     ("{% macro m() %}<{{ caller() if caller is defined else 'none' }}>{% endmacro %}{{ m() }}{% call m() %}c{% endcall %}", {}),
     ("{% set a = 'x' %}{% set b = a | upper ~ a %}{{ b }}", {}),
+    ("{% set a = 1 %}{% with a = 2, b = a %}{{ a }}{{ b }}{% set c = 3 %}{% endwith %}{{ a }}{{ c is defined }}", {}),
+    ("{% with %}{% set z = 1 %}{{ z }}{% endwith %}{{ z is defined }}", {}),
     ("{% set a, b = 1, 2 %}{{ a }}{{ b }}", {}),
     ("{% set t = (1, 'x') %}{{ t[1] }}{{ t | length }}{{ t }}", {}),
     ("{{ {'a': 1, 'b': 2} == {'b': 2, 'a': 1} }} {{ [1, [2]] == [1, [2]] }} {{ 'a' == 'a' ~ '' }}", {}),

@@ -68,6 +68,7 @@ indirect enum Stmt: Sendable {
     case breakLoop(line: Int)
     case continueLoop(line: Int)
     case generation([Stmt])
+    case with([(AssignTarget, Expr)], body: [Stmt])
 }
 
 extension Stmt {

@@ -127,6 +127,10 @@ final class Interpreter {
             return .continueLoop
         case .generation(let body):
             return try execute(body, frame, &out)
+        case .with(let assignments, let body):
+            let scope = Frame(parent: frame)
+            for (target, expr) in assignments { try assign(target, try evaluate(expr, frame), scope, line: 0) }
+            return try execute(body, scope, &out)
         }
         return .normal
     }

@@ -265,7 +265,22 @@ struct Parser {
         case "break", "continue":
             try expectBlockEnd()
             return [keyword == "break" ? .breakLoop(line: line) : .continueLoop(line: line)]
-        case "include", "import", "from", "extends", "block", "with", "autoescape", "trans", "pluralize":
+        case "with":
+            var assignments: [(AssignTarget, Expr)] = []
+            while current.kind != .blockEnd {
+                if !assignments.isEmpty { try expectOp(",") }
+                let target = try parseAssignTarget(allowNamespace: false, extraEnd: [])
+                try expectOp("=")
+                assignments.append((target, try parseExpression()))
+            }
+            try expectBlockEnd()
+            let savedSoft = soft
+            soft = false
+            defer { soft = savedSoft }
+            let (body, _) = try block("with", line: line, ends: ["endwith"])
+            try expectBlockEnd()
+            return [.with(assignments, body: body)]
+        case "include", "import", "from", "extends", "block", "autoescape", "trans", "pluralize":
             throw fail("'\(keyword)' tags are not supported by Pagewise's chat templates", line: line)
         default:
             throw fail("Encountered unknown tag '\(keyword)'.", line: line)

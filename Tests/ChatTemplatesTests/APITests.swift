@@ -87,7 +87,7 @@ import Testing
             ("a\n{% include 'x.jinja' %}", "include", 2),
             ("{% extends 'base' %}", "extends", 1),
             ("\n\n{% for x in y recursive %}{% endfor %}", "recursive", 3),
-            ("{% with a = 1 %}{% endwith %}", "with", 1),
+            ("{% autoescape true %}{% endautoescape %}", "autoescape", 1),
             ("\n{{ x | pprint }}", "pprint", 2),
         ] {
             do {
