@@ -59,6 +59,9 @@ public struct SamplingParams: Sendable, Equatable {
     public var skipSpecialTokens = true
     /// Beam search instead of sampling (`n` is the beam width; see `BeamSearchOptions`).
     public var beamSearch: BeamSearchOptions? = nil
+    /// Let the engine's speculative decoding draft tokens for this request (when it is on). The
+    /// tokens are the same either way; false only saves the verification work.
+    public var speculative = true
 
     public init() {}
 

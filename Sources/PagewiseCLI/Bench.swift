@@ -20,6 +20,8 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Serving benchmark: greedy, full (penalties + top-k/top-p/min-p + logprobs=5 on every request), or both (interleaved, same run).")
     var sampling: String = "greedy"
     @OptionGroup var engine: EngineOptions
+    @Option(name: .long, help: "With --speculative (and no --concurrency): single-stream workloads to time with speculation off and on: edit, code, chat (comma-separated).")
+    var specWorkloads: String = "edit,code,chat"
     @Flag(name: .long, help: "Only measure memory read bandwidth with 1…--threads threads.") var bandwidth = false
     @Flag(name: .long, help: "Skip the bandwidth measurement in the pp/tg benchmark.") var noBandwidth = false
 
@@ -42,6 +44,10 @@ struct Bench: ParsableCommand {
                 let levels = list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard !levels.isEmpty, levels.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--concurrency takes positive integers, e.g. 1,4,16") }
                 try runServing(levels)
+                return
+            }
+            if engine.speculation.speculative != nil {
+                try runSpeculative()
                 return
             }
             let session = try options.session(context: max(promptTokens, genTokens, 16), kvCacheDType: engine.kvCache.kvCacheDType)

@@ -14,6 +14,7 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .long, help: "Keep every position of sliding-window layers (Gemma 3) instead of giving back their pages that fell out of the window.")
     var disableHybridKVCacheManager = false
     @OptionGroup var kvCache: KVCacheOptions
+    @OptionGroup var speculation: SpeculativeOptions
 
     func config(modelPath: String, threads: Int) throws -> EngineConfig {
         var c = EngineConfig(modelPath: modelPath, threads: threads)
@@ -33,6 +34,7 @@ struct EngineOptions: ParsableArguments {
         c.memoryFraction = memoryFraction
         c.kvCacheDType = kvCache.kvCacheDType
         c.disableHybridKVCacheManager = disableHybridKVCacheManager
+        try speculation.apply(to: &c)
         return c
     }
 }

@@ -84,6 +84,7 @@ struct Generate: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var speculation: SpeculativeOptions
     @Option(name: .long, help: "Context length (tokens) for this run.") var context: Int?
     @Flag(name: .long, help: "Print one JSON object instead of streaming text.") var json = false
     @Flag(name: .long, help: "Treat special-token text in the prompt as plain text.") var noParseSpecial = false
@@ -127,6 +128,7 @@ struct Generate: ParsableCommand {
             let longest = context ?? 4096
             config.numBlocks = sequences * ((longest + config.blockSize - 1) / config.blockSize + 2)
             config.maxNumSeqs = max(sequences, 1)
+            try speculation.apply(to: &config)
             let engine = try LLMEngine(config: config)
             let promptTokens = engine.tokenizer.encode(prompt, addSpecial: true, parseSpecial: !noParseSpecial)
             let streaming = !json && sequences == 1 && params.beamSearch == nil

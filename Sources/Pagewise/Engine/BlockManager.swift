@@ -278,6 +278,17 @@ public final class BlockManager {
         }
     }
 
+    /// Drops the blocks of `tables` past those covering the first `tokens` positions (speculative
+    /// decoding's rollback of rejected draft positions: those blocks were never hashed).
+    public func truncate(_ tables: inout [[Int32]], tokens: Int) {
+        let keep = blocksNeeded(tokens: tokens)
+        for g in 0 ..< tables.count {
+            while tables[g].count > keep, let b = tables[g].popLast() {
+                if b >= 0 { drop(b) }
+            }
+        }
+    }
+
     /// Second tables sharing every block of `tables` (fork for n > 1).
     public func fork(_ tables: [[Int32]]) -> [[Int32]] {
         for t in tables { for b in t where b >= 0 { refCount[Int(b)] += 1 } }

@@ -28,6 +28,13 @@ public struct EngineConfig: Sendable {
     /// sliding-window layers, instead of giving back their pages that fell out of the window
     /// (`KVLayout.hybrid`; vLLM's `--disable-hybrid-kv-cache-manager`).
     public var disableHybridKVCacheManager = false
+    /// Speculative decoding's draft source (nil: off). Outputs are the same with it on or off.
+    public var speculative: SpeculativeMethod? = nil
+    /// Most draft tokens verified per sequence and step (`--num-speculative-tokens`, 1–16); each
+    /// request's own k adapts below it to its acceptance.
+    public var numSpeculativeTokens = 4
+    /// No drafting while more sequences than this run (decode is compute-bound there).
+    public var speculativeMaxRunning = 8
 
     public init(modelPath: String, threads: Int) {
         self.modelPath = modelPath
@@ -42,6 +49,9 @@ public struct EngineConfig: Sendable {
         guard threads >= 1 else { throw bad("threads must be ≥ 1") }
         if let m = maxModelLen, m < 2 { throw bad("max-model-len must be ≥ 2") }
         if let n = numBlocks, n < 1 { throw bad("num-blocks must be ≥ 1") }
+        guard (1 ... 16).contains(numSpeculativeTokens) else {
+            throw bad("num-speculative-tokens must be 1–16, got \(numSpeculativeTokens)")
+        }
         guard memoryFraction > 0, memoryFraction <= 1 else { throw bad("memory fraction must be in (0, 1]") }
     }
 }
@@ -65,4 +75,10 @@ public struct EngineStats: Sendable, Codable {
     public var kvUtilization = 0.0
     /// Most KV blocks that beams of one beam search referenced together at once (shared, not copied).
     public var beamPeakSharedBlocks = 0
+    /// Speculative decoding: verifications with at least one draft token (vLLM's `spec_decode_num_drafts`).
+    public var specDraftsTotal = 0
+    /// Draft tokens verified.
+    public var specDraftTokensTotal = 0
+    /// Draft tokens accepted (each saved one forward pass of its own).
+    public var specAcceptedTokensTotal = 0
 }

@@ -25,6 +25,8 @@ public final class LLMEngine {
     /// Shared by every row sampled on this engine's thread.
     let scratch = SamplerScratch()
     var stats = EngineStats()
+    /// Speculative decoding's drafter (nil when off).
+    var speculator: Speculator?
     private let logger = Logger(label: "pagewise.engine")
 
     public init(config: EngineConfig) throws {
@@ -64,6 +66,7 @@ public final class LLMEngine {
                               groupWindows: layout.groupWindows)
         scheduler = Scheduler(blocks: blocks, maxNumBatchedTokens: config.maxNumBatchedTokens,
                               maxNumSeqs: config.maxNumSeqs, policy: config.schedulingPolicy)
+        speculator = try Speculator.make(config: config, tokenizer: tokenizer, pool: model.pool, maxModelLen: maxModelLen)
         let groups = layout.groupCount == 1 ? "" : ", \(layout.groupCount) KV groups of \(layout.groupSize) layers "
             + "(\(layout.slidingGroupCount) sliding-window)"
         logger.info("KV pool: \(numBlocks) blocks × \(config.blockSize) tokens, \(cache.byteCount / 1_048_576) MiB \(cache.dtype.name)\(groups); max model len \(maxModelLen)")
@@ -133,6 +136,7 @@ public final class LLMEngine {
     /// Returns false when there was nothing to run.
     @discardableResult
     public func step() -> Bool {
+        speculator?.propose(scheduler.running, maxModelLen: maxModelLen)
         let batch = scheduler.schedule()
         guard !batch.isEmpty else { return false }
         for (src, dst) in batch.copies { cache.copyBlock(from: Int(src), to: Int(dst)) }
@@ -141,6 +145,14 @@ public final class LLMEngine {
         var nextRow = 0
         for e in batch.entries {
             let s = e.seq
+            if e.numNew > s.numTokens - s.numComputed {
+                // Speculative decoding: the pending token and the draft, a logits row for each.
+                fb.append(tokens: [s.tokens[s.numComputed]] + s.spec.draft, startPosition: s.numComputed,
+                          blockTables: s.blockTables, wantLogits: .all)
+                rows.append((nextRow, e.numNew, true))
+                nextRow += e.numNew
+                continue
+            }
             let completes = s.numComputed + e.numNew == s.numTokens
             // Prompt logprobs: a row for every position of a prefill chunk.
             let all = s.params.promptLogprobs != nil && s.inPrefill
@@ -170,6 +182,10 @@ public final class LLMEngine {
         for (k, e) in batch.entries.enumerated() {
             let s = e.seq
             let first = s.numComputed
+            if e.numNew > s.numTokens - first {
+                verify(s, first: first, draft: s.spec.draft, rows: rows[k].start, row: row)
+                continue
+            }
             s.numComputed += e.numNew
             blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
             let (start, count, completes) = rows[k]
@@ -203,7 +219,7 @@ public final class LLMEngine {
 
     /// Samples one token for `s` from its row and appends it; a request whose constraints leave no
     /// token fails alone.
-    private func sample(_ s: Sequence, _ rowLogits: UnsafeBufferPointer<Float>) {
+    func sample(_ s: Sequence, _ rowLogits: UnsafeBufferPointer<Float>) {
         do {
             let token = try s.sampler.sample(rowLogits, output: s.tokens[s.promptCount...], scratch: scratch)
             let lp = s.params.logprobs.map { Sampler.logprobs(rowLogits, token: token, k: $0, scratch: scratch) }
@@ -263,6 +279,7 @@ public final class LLMEngine {
                 text += tail
             }
             scheduler.finish(s)
+            speculator?.retire(s)
         }
         var out = output(s, newTokens: [token], text: text, reason: reason)
         out.stopReason = stopReason

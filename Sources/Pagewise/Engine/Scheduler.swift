@@ -86,12 +86,19 @@ final class Scheduler {
         var i = 0
         while i < running.count, budget > 0 {
             let seq = running[i]
-            let numNew = min(seq.numTokens - seq.numComputed, budget, seq.chunkLimit)
+            // Speculative decoding: a decoding sequence's draft tokens are verified in the same pass.
+            var numNew = min(seq.numTokens - seq.numComputed + seq.scheduledDraft(budget: budget), budget, seq.chunkLimit)
             if numNew <= 0 { i += 1; continue }
             var reserved: (copies: [(Int32, Int32)], ok: Bool) = ([], false)
             while true {
                 reserved = blocks.reserve(&seq.blockTables, writeFrom: seq.numComputed, totalTokens: seq.numComputed + numNew)
                 if reserved.ok { break }
+                if !seq.spec.draft.isEmpty {
+                    // Drafts never cost another sequence its place: drop them first.
+                    numNew -= seq.spec.draft.count
+                    seq.spec.draft.removeAll()
+                    continue
+                }
                 // Out of blocks: preempt, possibly this very sequence.
                 let v = victimIndex()
                 let victim = running[v]

@@ -110,6 +110,8 @@ final class Sequence {
     var beam: BeamGroup?
     /// A beam's candidates from its latest logits: (token, log-probability), best first.
     var beamCandidates: [(token: Int32, logprob: Float)]?
+    /// Speculative decoding (`Speculation.swift`); a fork starts with a fresh one.
+    var spec = SpeculationState()
     let emit: OutputSink
 
     init(requestId: String, index: Int, arrival: Int, priority: Int, params: SamplingParams, prompt: [Int32],

@@ -1,0 +1,118 @@
+import Kernels
+import Tokenization
+
+/// A sequence's speculative-decoding state.
+struct SpeculationState {
+    /// Tokens drafted for this step (verified after the sequence's pending token; the scheduler may
+    /// shorten them to fit the token budget or the pool).
+    var draft: [Int32] = []
+    /// This sequence's current number of draft tokens (adaptive; 0 until its first draft).
+    var k = 0
+    /// The draft source's own state for this sequence.
+    var source: AnyObject?
+}
+
+/// Drafts tokens for decoding sequences and adapts each one's k to its acceptance.
+final class Speculator {
+    let source: any DraftSource
+    let maxK: Int
+    let maxRunning: Int
+
+    init(source: any DraftSource, maxK: Int, maxRunning: Int) {
+        self.source = source
+        self.maxK = maxK
+        self.maxRunning = maxRunning
+    }
+
+    /// Sets `draft` of every running sequence for the coming step (empty where speculation does
+    /// not apply: prefill, beam search, opted out, a large batch, no room left).
+    func propose(_ running: [Sequence], maxModelLen: Int) {
+        let on = running.count <= maxRunning
+        for s in running {
+            s.spec.draft.removeAll(keepingCapacity: true)
+            guard on, s.params.speculative, s.beam == nil, s.forksPending == 0, !s.inPrefill,
+                  s.numTokens - s.numComputed == 1 else { continue }
+            if s.spec.k == 0 { s.spec.k = maxK }
+            // All k accepted plus the bonus token must fit max_tokens and the model length.
+            let room = min(s.params.maxTokens - s.outputCount, maxModelLen - s.numTokens) - 1
+            let k = min(s.spec.k, room)
+            guard k > 0 else { continue }
+            s.spec.draft = source.propose(s.tokens, promptCount: s.promptCount, k: k, state: &s.spec.source)
+            if s.spec.draft.count > k { s.spec.draft.removeLast(s.spec.draft.count - k) }
+        }
+    }
+
+    /// After a verification of `drafted` tokens of which `accepted` were kept: grow k after a full
+    /// acceptance, otherwise shrink it to one more than what was kept.
+    func record(_ s: Sequence, drafted: Int, accepted: Int) {
+        s.spec.k = accepted == drafted ? min(maxK, s.spec.k + 1) : max(1, min(s.spec.k, accepted + 1))
+    }
+
+    func retire(_ s: Sequence) {
+        source.retire(s.tokens, promptCount: s.promptCount, state: &s.spec.source)
+        s.spec.source = nil
+    }
+}
+
+extension Sequence {
+    /// Tokens the scheduler may add to this sequence's pending ones: its draft, cut to what fits
+    /// `budget` and the chunk limit (0 when it is not decoding).
+    func scheduledDraft(budget: Int) -> Int {
+        guard !spec.draft.isEmpty else { return 0 }
+        let pending = numTokens - numComputed
+        guard pending == 1 else {
+            spec.draft.removeAll()
+            return 0
+        }
+        let fit = max(0, min(spec.draft.count, budget - 1, chunkLimit - 1))
+        if fit < spec.draft.count { spec.draft.removeLast(spec.draft.count - fit) }
+        return fit
+    }
+}
+
+extension LLMEngine {
+    /// Verifies the draft of `s` scored in this step: position j's logits (row `start + j`) are
+    /// sampled by the request's own sampler after the tokens before j were appended (so penalties,
+    /// bias and bad words see exactly what token-by-token decoding would); the draft token is kept
+    /// while it equals the sampled one, and the first differing sample (or the bonus token after a
+    /// fully accepted draft) ends the run. Each token goes through the ordinary append, so EOS,
+    /// stop strings and max_tokens cut the run exactly where decoding would. The K/V of rejected
+    /// positions is dropped: `numComputed` covers only kept tokens, blocks past it are freed, and
+    /// only kept tokens ever reach the prefix cache.
+    func verify(_ s: Sequence, first: Int, draft: [Int32], rows start: Int, row: (Int) -> UnsafeBufferPointer<Float>) {
+        s.numComputed = first + 1
+        blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
+        var accepted = 0
+        for j in 0 ... draft.count {
+            let before = s.numTokens
+            sample(s, row(start + j))
+            guard s.status != .finished, s.numTokens > before, j < draft.count, s.tokens[before] == draft[j] else { break }
+            accepted += 1
+            s.numComputed += 1
+            blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
+        }
+        stats.specDraftsTotal += 1
+        stats.specDraftTokensTotal += draft.count
+        stats.specAcceptedTokensTotal += accepted
+        speculator?.record(s, drafted: draft.count, accepted: accepted)
+        s.spec.draft.removeAll(keepingCapacity: true)
+        if s.status != .finished { blocks.truncate(&s.blockTables, tokens: s.numComputed) }
+    }
+}
+
+extension Speculator {
+    /// The drafter `config.speculative` asks for (nil when off).
+    static func make(config: EngineConfig, tokenizer: Tokenizer, pool: ThreadPool, maxModelLen: Int) throws -> Speculator? {
+        guard let method = config.speculative else { return nil }
+        let source: any DraftSource
+        switch method {
+        case .ngram: source = NgramProposer()
+        case .suffix: source = SuffixProposer()
+        case let .draftModel(path):
+            let perSequence = (maxModelLen + config.numSpeculativeTokens + config.blockSize - 1) / config.blockSize + 1
+            source = try DraftModelProposer(path: path, target: tokenizer, pool: pool, blockSize: config.blockSize,
+                                            numBlocks: perSequence * max(1, min(config.speculativeMaxRunning, config.maxNumSeqs)))
+        }
+        return Speculator(source: source, maxK: config.numSpeculativeTokens, maxRunning: config.speculativeMaxRunning)
+    }
+}
