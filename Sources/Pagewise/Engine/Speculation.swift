@@ -116,3 +116,13 @@ extension Speculator {
         return Speculator(source: source, maxK: config.numSpeculativeTokens, maxRunning: config.speculativeMaxRunning)
     }
 }
+
+extension LLMEngine {
+    /// Turns speculative decoding on with a draft source of the caller's (replacing the one of
+    /// `config.speculative`): up to `maxTokens` draft tokens per sequence and step, none while more
+    /// than `maxRunning` sequences run. Outputs do not depend on the source; only speed does.
+    public func useDraftSource(_ source: any DraftSource, maxTokens: Int, maxRunning: Int = 8) {
+        precondition(maxTokens >= 1, "at least one draft token")
+        speculator = Speculator(source: source, maxK: maxTokens, maxRunning: maxRunning)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Pagewise
+import Testing
+
+/// Draft sources and the acceptance rule, without a model.
+struct SpeculativeUnitTests {
+    @Test func ngramProposesWhatFollowedTheLatestLongestMatch() {
+        // ... 1 2 3 [9 9] ... 1 2 3 [7 8] ... 2 3 → the latest occurrence of "2 3" continues "7 8".
+        let t: [Int32] = [5, 1, 2, 3, 9, 9, 4, 1, 2, 3, 7, 8, 6, 2, 3]
+        #expect(NgramProposer.lookup(t, minN: 2, maxN: 4, k: 2) == [7, 8])
+        // The longest n wins: "6 1 2 3" occurred once, followed by 4 5.
+        let u: [Int32] = [6, 1, 2, 3, 4, 5, 0, 1, 2, 3, 9, 6, 1, 2, 3]
+        #expect(NgramProposer.lookup(u, minN: 2, maxN: 4, k: 3) == [4, 5, 0])
+        // Proposals stop at the end of what is known; no match, no proposal.
+        #expect(NgramProposer.lookup([1, 2, 1], minN: 1, maxN: 3, k: 5) == [2, 1])
+        #expect(NgramProposer.lookup([1, 2, 3, 4], minN: 2, maxN: 3, k: 5).isEmpty)
+        #expect(NgramProposer.lookup([1, 2, 3, 1, 2], minN: 2, maxN: 3, k: 0).isEmpty)
+    }
+
+    @Test func suffixProposesTheMostFrequentContinuationAcrossRequests() {
+        let s = SuffixProposer(maxDepth: 8, minProbability: 0.3, maxRecentRequests: 4)
+        // Three earlier requests: "10 11" was followed by 12 13 twice, by 14 once.
+        for tail: [Int32] in [[12, 13], [14, 15], [12, 13]] {
+            var st: AnyObject?
+            s.retire([1, 2, 10, 11] + tail + [99], promptCount: 2, state: &st)
+        }
+        #expect(s.recentRequestCount == 3)
+        var st: AnyObject?
+        #expect(s.propose([7, 10, 11], promptCount: 1, k: 3, state: &st) == [12, 13, 99])
+        // The sequence's own tokens count too, and grow with it.
+        #expect(s.propose([7, 10, 11, 50, 51, 52, 10, 11], promptCount: 1, k: 2, state: &st) == [12, 13])
+        // Nothing matches the last token: nothing proposed.
+        var other: AnyObject?
+        #expect(s.propose([123], promptCount: 1, k: 3, state: &other).isEmpty)
+        // Only the most recent requests are kept.
+        for _ in 0 ..< 10 {
+            var x: AnyObject?
+            s.retire([1, 2, 3], promptCount: 1, state: &x)
+        }
+        #expect(s.recentRequestCount == 4)
+    }
+
+    /// The acceptance rule with a synthetic draft distribution q keeps the target distribution p:
+    /// a chi-square test over 200,000 draws (5 degrees of freedom; 20.5 is the 0.1% critical value).
+    @Test(arguments: [0, 1, 2])
+    func rejectionSamplingPreservesTheTargetDistribution(caseIndex: Int) {
+        let p: [Double] = [0.05, 0.30, 0.10, 0.25, 0.20, 0.10]
+        let qs: [[Double]] = [
+            [0.40, 0.10, 0.10, 0.10, 0.10, 0.20], // far from p
+            [0, 0, 0, 1, 0, 0], // a point mass (n-gram / suffix / greedy draft model)
+            [0.05, 0.30, 0.10, 0.25, 0.20, 0.10], // q = p: everything accepted
+        ]
+        let q = qs[caseIndex]
+        var rng = SamplingRNG(seed: 42 + UInt64(caseIndex))
+        let draws = 200_000
+        var counts = [Int](repeating: 0, count: p.count)
+        var accepted = 0
+        for _ in 0 ..< draws {
+            // x ~ q
+            var r = rng.nextUnit(), x = 0
+            for (i, w) in q.enumerated() where w > 0 {
+                x = i
+                r -= w
+                if r < 0 { break }
+            }
+            let out = RejectionSampling.accept(p: p, q: q, draft: Int32(x), uniform: { rng.nextUnit() })
+            counts[Int(out.token)] += 1
+            if out.accepted { accepted += 1 }
+        }
+        var chi2 = 0.0
+        for i in 0 ..< p.count {
+            let expected = p[i] * Double(draws)
+            chi2 += (Double(counts[i]) - expected) * (Double(counts[i]) - expected) / expected
+        }
+        #expect(chi2 < 20.5, "chi-square \(chi2) for q = \(q)")
+        // The acceptance rate is Σ min(p, q).
+        let rate = zip(p, q).reduce(0) { $0 + min($1.0, $1.1) }
+        #expect(abs(Double(accepted) / Double(draws) - rate) < 0.01)
+    }
+
+    @Test func methodsParseAndBadOnesSayWhatToUse() throws {
+        #expect(try SpeculativeMethod(parsing: "ngram") == .ngram)
+        #expect(try SpeculativeMethod(parsing: "suffix") == .suffix)
+        #expect(try SpeculativeMethod(parsing: "model:/m/draft.gguf") == .draftModel(path: "/m/draft.gguf"))
+        #expect(throws: SpeculativeError.self) { try SpeculativeMethod(parsing: "eagle") }
+        #expect("\(SpeculativeError.unknownMethod("eagle"))".contains("ngram, suffix or model:PATH"))
+    }
+}
