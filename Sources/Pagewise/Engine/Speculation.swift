@@ -10,6 +10,10 @@ struct SpeculationState {
     var k = 0
     /// The draft source's own state for this sequence.
     var source: AnyObject?
+    /// Steps left without drafting, and how many the next miss costs (doubling to 16 while single
+    /// draft tokens keep being rejected; a drafting source that keeps missing costs nearly nothing).
+    var pause = 0
+    var backoff = 1
 }
 
 /// Drafts tokens for decoding sequences and adapts each one's k to its acceptance.
@@ -33,6 +37,10 @@ final class Speculator {
             guard on, s.params.speculative, s.beam == nil, s.forksPending == 0, !s.inPrefill,
                   s.numTokens - s.numComputed == 1 else { continue }
             if s.spec.k == 0 { s.spec.k = maxK }
+            if s.spec.pause > 0 {
+                s.spec.pause -= 1
+                continue
+            }
             // All k accepted plus the bonus token must fit max_tokens and the model length.
             let room = min(s.params.maxTokens - s.outputCount, maxModelLen - s.numTokens) - 1
             let k = min(s.spec.k, room)
@@ -45,6 +53,12 @@ final class Speculator {
     /// After a verification of `drafted` tokens of which `accepted` were kept: grow k after a full
     /// acceptance, otherwise shrink it to one more than what was kept.
     func record(_ s: Sequence, drafted: Int, accepted: Int) {
+        if accepted == 0 && s.spec.k == 1 {
+            s.spec.pause = s.spec.backoff
+            s.spec.backoff = min(16, s.spec.backoff * 2)
+        } else if accepted > 0 {
+            s.spec.backoff = 1
+        }
         s.spec.k = accepted == drafted ? min(maxK, s.spec.k + 1) : max(1, min(s.spec.k, accepted + 1))
     }
 
