@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CKernels"]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Models", dependencies: ["GGUF", "Kernels"]),
+        .target(name: "StructuredOutput", dependencies: ["Tokenization"]),
         .target(
             name: "Pagewise",
             dependencies: [
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "Pagewise"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "Tokenization", "Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

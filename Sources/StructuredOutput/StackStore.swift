@@ -1,0 +1,144 @@
+/// The pushdown automaton's working memory: hash-consed stack nodes (a position and the node to
+/// return to) and interned states (sets of stacks whose tops are byte-set positions), with
+/// memoized byte transitions.
+///
+/// A stack's bottom is one of two roots: ``exactRoot`` (the real bottom, or the unknown context
+/// of a precomputed position) and ``approxRoot`` (used only in follow mode: "some place that
+/// references the finished rule", an over-approximation of the context).
+final class StackStore {
+    struct Node: Hashable {
+        var pos: Int32
+        var parent: Int32
+    }
+
+    struct StateKey: Hashable {
+        var nodes: [Int32]
+        var flags: UInt8
+    }
+
+    static let exactRoot: Int32 = -1
+    static let approxRoot: Int32 = -2
+    /// Flag: a stack on the exact root finished (the grammar, or the precomputed rule, is complete).
+    static let completedExact: UInt8 = 1
+    /// Flag: an approximate stack finished the start rule (the output may end here).
+    static let completedApprox: UInt8 = 2
+    /// The state with no stacks and no flags.
+    static let dead: Int32 = 0
+
+    let grammar: FlatGrammar
+    /// When a stack on a root finishes its rule, continue at every return position of that rule
+    /// on the approximate root (used to precompute context-independent token sets).
+    let followMode: Bool
+
+    private(set) var nodes: [Node] = []
+    private(set) var nodeIsApprox: [Bool] = []
+    private var nodeIndex: [Node: Int32] = [:]
+
+    private(set) var stateNodes: [[Int32]] = []
+    private(set) var stateFlags: [UInt8] = []
+    /// Whether a state holds a stack on the exact root.
+    private(set) var stateHasExact: [Bool] = []
+    private var stateIndex: [StateKey: Int32] = [:]
+    private var transitions: [Int32] = []
+
+    init(grammar: FlatGrammar, followMode: Bool) {
+        self.grammar = grammar
+        self.followMode = followMode
+        _ = intern(StateKey(nodes: [], flags: 0))
+    }
+
+    func node(pos: Int32, parent: Int32) -> Int32 {
+        let n = Node(pos: pos, parent: parent)
+        if let i = nodeIndex[n] { return i }
+        let i = Int32(nodes.count)
+        nodes.append(n)
+        nodeIsApprox.append(parent == StackStore.approxRoot || (parent >= 0 && nodeIsApprox[Int(parent)]))
+        nodeIndex[n] = i
+        return i
+    }
+
+    func intern(_ key: StateKey) -> Int32 {
+        if let i = stateIndex[key] { return i }
+        let i = Int32(stateNodes.count)
+        stateNodes.append(key.nodes)
+        stateFlags.append(key.flags)
+        stateHasExact.append(key.nodes.contains { !nodeIsApprox[Int($0)] })
+        stateIndex[key] = i
+        transitions.append(contentsOf: repeatElement(-2, count: 256))
+        return i
+    }
+
+    /// The state reached by expanding the stacks `seeds` until every top is a byte set.
+    func closure(of seeds: [Int32]) -> Int32 {
+        var tops: [Int32] = []
+        var flags: UInt8 = 0
+        var seen = Set<Int32>()
+        var work = seeds
+        var followed = Set<Int32>()
+        while let n = work.popLast() {
+            guard seen.insert(n).inserted else { continue }
+            let nd = nodes[Int(n)]
+            switch grammar.elements[Int(nd.pos)] {
+            case .bytes:
+                tops.append(n)
+            case .rule(let r):
+                let ret = node(pos: nd.pos + 1, parent: nd.parent)
+                for s in grammar.ruleStarts[Int(r)] { work.append(node(pos: s, parent: ret)) }
+            case .end:
+                if nd.parent >= 0 {
+                    work.append(nd.parent)
+                    continue
+                }
+                let rule = grammar.positionRule[Int(nd.pos)]
+                if nd.parent == StackStore.exactRoot {
+                    flags |= StackStore.completedExact
+                } else if rule == grammar.startRule {
+                    flags |= StackStore.completedApprox
+                }
+                if followMode, followed.insert(rule).inserted {
+                    for f in grammar.follows[Int(rule)] {
+                        work.append(node(pos: f, parent: StackStore.approxRoot))
+                    }
+                }
+            }
+        }
+        tops.sort()
+        return intern(StateKey(nodes: tops, flags: flags))
+    }
+
+    /// The state after byte `b` from `state` (memoized); ``dead`` when no stack takes it.
+    @inline(__always)
+    func step(_ state: Int32, _ b: UInt8) -> Int32 {
+        let t = transitions[Int(state) << 8 | Int(b)]
+        if t != -2 { return t }
+        return computeStep(state, b)
+    }
+
+    private func computeStep(_ state: Int32, _ b: UInt8) -> Int32 {
+        var seeds: [Int32] = []
+        for n in stateNodes[Int(state)] {
+            let nd = nodes[Int(n)]
+            if case .bytes(let set) = grammar.elements[Int(nd.pos)], grammar.byteSets[Int(set)].contains(b) {
+                seeds.append(node(pos: nd.pos + 1, parent: nd.parent))
+            }
+        }
+        let next = seeds.isEmpty ? StackStore.dead : closure(of: seeds)
+        transitions[Int(state) << 8 | Int(b)] = next
+        return next
+    }
+
+    /// The bytes some stack of `state` may take next.
+    func allowedBytes(_ state: Int32) -> ByteSet {
+        var s = ByteSet()
+        for n in stateNodes[Int(state)] {
+            if case .bytes(let set) = grammar.elements[Int(nodes[Int(n)].pos)] {
+                s.formUnion(grammar.byteSets[Int(set)])
+            }
+        }
+        return s
+    }
+
+    /// Whether `state` is alive (some stack, or a finished one).
+    @inline(__always)
+    func isAlive(_ state: Int32) -> Bool { state != StackStore.dead }
+}
