@@ -1,3 +1,5 @@
+import Foundation
+
 /// Compiles a JSON Schema into grammar rules for its JSON texts.
 ///
 /// Output policy: object properties in declared order (required ones always, optional ones
