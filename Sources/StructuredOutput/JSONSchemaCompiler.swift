@@ -256,7 +256,7 @@ struct JSONSchemaCompiler {
     /// `base` with every schema of `items` merged in (properties merged, `required` united, `type`
     /// intersected; other keywords must agree).
     private func merge(_ base: [(String, JSONValue)], _ items: [JSONValue], path: String) throws -> [(String, JSONValue)] {
-        var out = base
+        var parts: [[(String, JSONValue)]] = [base]
         for item in items {
             var members: [(String, JSONValue)]
             switch item {
@@ -265,7 +265,7 @@ struct JSONSchemaCompiler {
             case .object(let m): members = m
             default: throw StructuredOutputError.unsupported("allOf", "entries must be schemas at \(path)")
             }
-            // Resolve a top-level $ref of the entry (one level).
+            // Resolve a top-level $ref of the entry.
             var guardCount = 0
             while let r = SchemaObject(members)["$ref"], guardCount < 32 {
                 guardCount += 1
@@ -278,8 +278,12 @@ struct JSONSchemaCompiler {
             if SchemaObject(members)["$ref"] != nil {
                 throw StructuredOutputError.unsupported("$ref", "reference cycle inside allOf at \(path)")
             }
+            parts.append(members)
+        }
+        var out: [(String, JSONValue)] = []
+        for members in parts {
             for (k, v) in members {
-                if JSONSchemaCompiler.isAnnotation(k) { continue }
+                if JSONSchemaCompiler.isAnnotation(k) || k == "additionalProperties" { continue }
                 guard let idx = out.firstIndex(where: { $0.0 == k }) else {
                     out.append((k, v))
                     continue
@@ -317,6 +321,42 @@ struct JSONSchemaCompiler {
                     throw StructuredOutputError.unsupported(k, "with different values in allOf at \(path)")
                 }
             }
+        }
+        // additionalProperties applies to the keys its own schema does not declare.
+        var props: [(String, JSONValue)] = []
+        if case .object(let p)? = SchemaObject(out)["properties"] { props = p }
+        var required = Set<String>()
+        if case .array(let r)? = SchemaObject(out)["required"] {
+            for x in r { if case .string(let n) = x { required.insert(n) } }
+        }
+        var additional: [JSONValue] = []
+        for members in parts {
+            let s = SchemaObject(members)
+            guard let a = s["additionalProperties"] else { continue }
+            if case .bool(true) = a { continue }
+            var declared = Set<String>()
+            if case .object(let p)? = s["properties"] { declared = Set(p.map(\.0)) }
+            var kept: [(String, JSONValue)] = []
+            for (k, v) in props {
+                if declared.contains(k) { kept.append((k, v)); continue }
+                if case .bool(false) = a {
+                    if required.contains(k) {
+                        throw StructuredOutputError(.unsatisfiable,
+                                                    "required property '\(k)' is forbidden by additionalProperties in allOf at \(path)")
+                    }
+                    continue
+                }
+                kept.append((k, .object([("allOf", .array([v, a]))])))
+            }
+            props = kept
+            additional.append(a)
+        }
+        if !additional.isEmpty {
+            if let i = out.firstIndex(where: { $0.0 == "properties" }) { out[i].1 = .object(props) }
+            else { out.append(("properties", .object(props))) }
+            let combined: JSONValue = additional.contains(.bool(false)) ? .bool(false)
+                : additional.count == 1 ? additional[0] : .object([("allOf", .array(additional))])
+            out.append(("additionalProperties", combined))
         }
         return out
     }

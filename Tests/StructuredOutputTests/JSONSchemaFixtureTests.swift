@@ -14,7 +14,15 @@ import Testing
     @Test(arguments: names)
     func schemaCases(_ name: String) throws {
         guard let entry = Fixtures.schemas?.schemas.first(where: { $0.name == name }) else { return }
-        let g = try byteCompiler.compile(.jsonSchema(entry.schema))
+        let g: CompiledGrammar
+        do {
+            g = try byteCompiler.compile(.jsonSchema(entry.schema))
+        } catch let e as StructuredOutputError where e.kind == .unsatisfiable {
+            // Refusing an unsatisfiable schema is right when the reference accepts nothing.
+            let anyExpected = entry.cases.contains { $0.expected }
+            #expect(!anyExpected, "\(name): \(e.message)")
+            return
+        }
         for c in entry.cases {
             #expect(fullMatch(g, c.text) == c.expected, "schema \(name): \(c.text.debugDescription) should be \(c.expected ? "accepted" : "rejected")")
         }
