@@ -7,12 +7,15 @@ public final class CompiledGrammar: Sendable {
     public let constraintHash: UInt64
     let grammar: FlatGrammar
     private let masks: Locked<[Int32: PositionMask]>
+    /// The follow-mode automaton the token sets are computed with (one at a time).
+    private let precompute: Locked<StackStore>
 
     init(grammar: FlatGrammar, vocabulary: TokenVocabulary, constraintHash: UInt64) {
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.constraintHash = constraintHash
         masks = Locked([:])
+        precompute = Locked(StackStore(grammar: grammar, followMode: true))
     }
 
     /// The number of rules (auxiliary ones included).
@@ -24,9 +27,12 @@ public final class CompiledGrammar: Sendable {
     /// The context-independent token sets of byte-set position `pos` (computed once).
     func positionMask(_ pos: Int32) -> PositionMask {
         if let m = masks.withLock({ $0[pos] }) { return m }
-        let m = PositionMask(grammar: grammar, position: pos, vocabulary: vocabulary)
-        masks.withLock { $0[pos] = m }
-        return m
+        return precompute.withLock { store in
+            if let m = masks.withLock({ $0[pos] }) { return m }
+            let m = PositionMask(store: store, position: pos, vocabulary: vocabulary)
+            masks.withLock { $0[pos] = m }
+            return m
+        }
     }
 
     /// Computes the token sets of every position now (otherwise each is computed the first time a

@@ -30,6 +30,7 @@ struct GrammarBuilder {
             b.bodies[Int(id)] = try b.alternatives(body)
         }
         b.g.startRule = s
+        b.distributeByteRules()
         try b.layout()
         try GrammarChecks.rejectLeftRecursion(b.g)
         return b.g
@@ -142,6 +143,43 @@ struct GrammarBuilder {
         g.byteSets.append(s)
         byteSetIndex[s] = i
         return i
+    }
+
+    /// Copies the alternatives of small byte-only rules (a UTF-8 character class, `char` of a JSON
+    /// string) into the sequences that reference them. Then a token spanning several characters
+    /// stays inside one rule, so its acceptance is decided once per position instead of on the
+    /// parser stack at every step.
+    private mutating func distributeByteRules() {
+        let maxAlternatives = 64
+        func byteOnly(_ r: Int) -> Bool {
+            let alts = bodies[r]
+            return !alts.isEmpty && alts.count <= 16 && alts.allSatisfy { alt in
+                alt.count <= 8 && alt.allSatisfy { if case .bytes = $0 { return true } else { return false } }
+            }
+        }
+        let candidates = (0..<bodies.count).map(byteOnly)
+        for r in 0..<bodies.count where !candidates[r] {
+            var alts = bodies[r]
+            var changed = true
+            while changed {
+                changed = false
+                var out: [[Element]] = []
+                for (k, alt) in alts.enumerated() {
+                    if let j = alt.firstIndex(where: { if case .rule(let t) = $0 { return candidates[Int(t)] } else { return false } }),
+                       case .rule(let t) = alt[j],
+                       out.count + bodies[Int(t)].count + (alts.count - k - 1) <= maxAlternatives {
+                        for inner in bodies[Int(t)] {
+                            out.append(Array(alt[..<j]) + inner + Array(alt[(j + 1)...]))
+                        }
+                        changed = true
+                    } else {
+                        out.append(alt)
+                    }
+                }
+                alts = out
+            }
+            bodies[r] = alts
+        }
     }
 
     private mutating func layout() throws {

@@ -64,9 +64,11 @@ struct JSONSchemaCompiler {
         var escapable = ByteSet()
         for c in Array("\"\\/bfnrt".utf8) { escapable.insert(c) }
         let rawChar = CharClass.any.subtracting(CharClass([0...0x1F, 0x22...0x22, 0x5C...0x5C])).utf8Expr
-        let escape = GExpr.sequence([
-            .text("\\"),
-            .choice([.bytes(escapable), .sequence([.text("u"), .rep(.bytes(hex), min: 4, max: 4)])]),
+        // Two plain alternatives (no nested choice), so `char` stays a byte-only rule that the
+        // builder copies into the string rules.
+        let escape = GExpr.choice([
+            .sequence([.text("\\"), .bytes(escapable)]),
+            .sequence([.text("\\u"), .rep(.bytes(hex), min: 4, max: 4)]),
         ])
         let intPart = GExpr.choice([.text("0"), .sequence([digit19, .rep(digit, min: 0, max: nil)])])
         let frac = GExpr.optional(.sequence([.text("."), .rep(digit, min: 1, max: nil)]))

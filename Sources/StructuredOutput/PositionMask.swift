@@ -8,9 +8,9 @@ struct PositionMask: Sendable {
     let acceptedList: [Int32]
     let uncertain: [Int32]
 
-    /// Walks the vocabulary trie once from position `pos` of `grammar`.
-    init(grammar: FlatGrammar, position pos: Int32, vocabulary v: TokenVocabulary) {
-        let store = StackStore(grammar: grammar, followMode: true)
+    /// Walks the vocabulary trie once from position `pos`, with `store` (in follow mode; shared by
+    /// the positions of one grammar, so their memoized transitions are reused).
+    init(store: StackStore, position pos: Int32, vocabulary v: TokenVocabulary) {
         let start = store.intern(StackStore.StateKey(nodes: [store.node(pos: pos, parent: StackStore.exactRoot)], flags: 0))
         let trie = v.trie
         var stack = [Int32](repeating: 0, count: trie.maxDepth + 1)

@@ -82,7 +82,12 @@ final class StackStore {
             case .bytes:
                 tops.append(n)
             case .rule(let r):
-                let ret = node(pos: nd.pos + 1, parent: nd.parent)
+                // A reference at the end of an alternative returns straight to the caller's
+                // caller (tail call), so right recursion (`x*` loops) keeps the stack flat.
+                // (On a root it is exact too: finishing the callee finishes the caller, and the
+                // callee's follow positions include the caller's end.)
+                let ret = grammar.elements[Int(nd.pos) + 1] == .end
+                    ? nd.parent : node(pos: nd.pos + 1, parent: nd.parent)
                 for s in grammar.ruleStarts[Int(r)] { work.append(node(pos: s, parent: ret)) }
             case .end:
                 if nd.parent >= 0 {

@@ -84,7 +84,8 @@ struct SplitMix64: RandomNumberGenerator {
         let compiler = GrammarCompiler(vocabulary: v)
         var checked = 0
         for entry in Fixtures.schemas?.schemas ?? [] {
-            let g = try compiler.compile(.jsonSchema(entry.schema))
+            // (A schema refused as unsatisfiable has no valid cases; JSONSchemaFixtureTests checks it.)
+            guard let g = try? compiler.compile(.jsonSchema(entry.schema)) else { continue }
             for c in entry.cases where c.expected {
                 let m = GrammarMatcher(g)
                 let ids = tok.encode(c.text, addSpecial: false)
