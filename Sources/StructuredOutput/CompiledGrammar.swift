@@ -29,7 +29,7 @@ public final class CompiledGrammar: Sendable {
         if let m = masks.withLock({ $0[pos] }) { return m }
         return precompute.withLock { store in
             if let m = masks.withLock({ $0[pos] }) { return m }
-            let m = PositionMask(store: store, position: pos, vocabulary: vocabulary)
+            let m = PositionMask(store: &store, position: pos, vocabulary: vocabulary)
             masks.withLock { $0[pos] = m }
             return m
         }

@@ -4,7 +4,7 @@
 public final class GrammarMatcher {
     /// The grammar this matcher follows.
     public let grammar: CompiledGrammar
-    private let store: StackStore
+    private var store: StackStore
     /// States after 0, 1, 2 … accepted tokens (the last is the current one).
     private var history: [Int32]
     /// Whether an end-of-generation token was accepted.
@@ -14,7 +14,7 @@ public final class GrammarMatcher {
     /// A matcher at the start of `grammar`.
     public init(_ grammar: CompiledGrammar) {
         self.grammar = grammar
-        let st = StackStore(grammar: grammar.grammar, followMode: false)
+        var st = StackStore(grammar: grammar.grammar, followMode: false)
         let g = grammar.grammar
         let seeds = g.ruleStarts[Int(g.startRule)].map { st.node(pos: $0, parent: StackStore.exactRoot) }
         history = [st.closure(of: seeds)]

@@ -10,7 +10,7 @@ struct PositionMask: Sendable {
 
     /// Walks the vocabulary trie once from position `pos`, with `store` (in follow mode; shared by
     /// the positions of one grammar, so their memoized transitions are reused).
-    init(store: StackStore, position pos: Int32, vocabulary v: TokenVocabulary) {
+    init(store: inout StackStore, position pos: Int32, vocabulary v: TokenVocabulary) {
         let start = store.intern(StackStore.StateKey(nodes: [store.node(pos: pos, parent: StackStore.exactRoot)], flags: 0))
         let trie = v.trie
         var stack = [Int32](repeating: 0, count: trie.maxDepth + 1)

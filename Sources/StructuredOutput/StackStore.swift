@@ -1,11 +1,12 @@
 /// The pushdown automaton's working memory: hash-consed stack nodes (a position and the node to
 /// return to) and interned states (sets of stacks whose tops are byte-set positions), with
-/// memoized byte transitions.
+/// memoized byte transitions. A struct so the hot loops run without dynamic exclusivity checks;
+/// its owner (a matcher, or a compiled grammar under a lock) keeps it.
 ///
 /// A stack's bottom is one of two roots: ``exactRoot`` (the real bottom, or the unknown context
 /// of a precomputed position) and ``approxRoot`` (used only in follow mode: "some place that
 /// references the finished rule", an over-approximation of the context).
-final class StackStore {
+struct StackStore {
     struct Node: Hashable {
         var pos: Int32
         var parent: Int32
@@ -14,6 +15,22 @@ final class StackStore {
     struct StateKey: Hashable {
         var nodes: [Int32]
         var flags: UInt8
+        /// A cheap hash of the sorted nodes, so hashing a key feeds `Hasher` one word.
+        let digest: UInt64
+
+        init(nodes: [Int32], flags: UInt8) {
+            self.nodes = nodes
+            self.flags = flags
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(flags)
+            for n in nodes { h = (h ^ UInt64(UInt32(bitPattern: n))) &* 0x0000_0100_0000_01B3 }
+            digest = h
+        }
+
+        static func == (a: StateKey, b: StateKey) -> Bool {
+            a.digest == b.digest && a.flags == b.flags && a.nodes == b.nodes
+        }
+
+        func hash(into h: inout Hasher) { h.combine(digest) }
     }
 
     static let exactRoot: Int32 = -1
@@ -32,7 +49,11 @@ final class StackStore {
 
     private(set) var nodes: [Node] = []
     private(set) var nodeIsApprox: [Bool] = []
-    private var nodeIndex: [Node: Int32] = [:]
+    /// Node ids by `pos << 32 | parent`.
+    private var nodeIndex: [UInt64: Int32] = [:]
+    /// Per node, the closure pass that last saw it (instead of a set per pass).
+    private var seenStamp: [UInt32] = []
+    private var stamp: UInt32 = 0
 
     private(set) var stateNodes: [[Int32]] = []
     private(set) var stateFlags: [UInt8] = []
@@ -47,17 +68,18 @@ final class StackStore {
         _ = intern(StateKey(nodes: [], flags: 0))
     }
 
-    func node(pos: Int32, parent: Int32) -> Int32 {
-        let n = Node(pos: pos, parent: parent)
-        if let i = nodeIndex[n] { return i }
+    mutating func node(pos: Int32, parent: Int32) -> Int32 {
+        let key = UInt64(UInt32(bitPattern: pos)) << 32 | UInt64(UInt32(bitPattern: parent))
+        if let i = nodeIndex[key] { return i }
         let i = Int32(nodes.count)
-        nodes.append(n)
+        nodes.append(Node(pos: pos, parent: parent))
         nodeIsApprox.append(parent == StackStore.approxRoot || (parent >= 0 && nodeIsApprox[Int(parent)]))
-        nodeIndex[n] = i
+        seenStamp.append(0)
+        nodeIndex[key] = i
         return i
     }
 
-    func intern(_ key: StateKey) -> Int32 {
+    mutating func intern(_ key: StateKey) -> Int32 {
         if let i = stateIndex[key] { return i }
         let i = Int32(stateNodes.count)
         stateNodes.append(key.nodes)
@@ -69,14 +91,19 @@ final class StackStore {
     }
 
     /// The state reached by expanding the stacks `seeds` until every top is a byte set.
-    func closure(of seeds: [Int32]) -> Int32 {
+    mutating func closure(of seeds: [Int32]) -> Int32 {
         var tops: [Int32] = []
         var flags: UInt8 = 0
-        var seen = Set<Int32>()
+        stamp &+= 1
+        if stamp == 0 {
+            for k in seenStamp.indices { seenStamp[k] = 0 }
+            stamp = 1
+        }
         var work = seeds
-        var followed = Set<Int32>()
+        var followed: [Int32] = []
         while let n = work.popLast() {
-            guard seen.insert(n).inserted else { continue }
+            if seenStamp[Int(n)] == stamp { continue }
+            seenStamp[Int(n)] = stamp
             let nd = nodes[Int(n)]
             switch grammar.elements[Int(nd.pos)] {
             case .bytes:
@@ -100,7 +127,8 @@ final class StackStore {
                 } else if rule == grammar.startRule {
                     flags |= StackStore.completedApprox
                 }
-                if followMode, followed.insert(rule).inserted {
+                if followMode, !followed.contains(rule) {
+                    followed.append(rule)
                     for f in grammar.follows[Int(rule)] {
                         work.append(node(pos: f, parent: StackStore.approxRoot))
                     }
@@ -113,13 +141,13 @@ final class StackStore {
 
     /// The state after byte `b` from `state` (memoized); ``dead`` when no stack takes it.
     @inline(__always)
-    func step(_ state: Int32, _ b: UInt8) -> Int32 {
+    mutating func step(_ state: Int32, _ b: UInt8) -> Int32 {
         let t = transitions[Int(state) << 8 | Int(b)]
         if t != -2 { return t }
         return computeStep(state, b)
     }
 
-    private func computeStep(_ state: Int32, _ b: UInt8) -> Int32 {
+    private mutating func computeStep(_ state: Int32, _ b: UInt8) -> Int32 {
         var seeds: [Int32] = []
         for n in stateNodes[Int(state)] {
             let nd = nodes[Int(n)]
