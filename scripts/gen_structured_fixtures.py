@@ -148,6 +148,18 @@ add("integer_max_only",
 add("number_nonnegative",
     {"type": "number", "minimum": 0},
     [0, 0.5, 12, 1e-05, -1, -0.5])
+add("number_range",
+    {"type": "number", "minimum": -2, "maximum": 10},
+    [-2, -1.5, 0, 0.25, 9.999, 10, 10.0, -2.0, -2.01, 10.5, 11, -3, 100])
+add("number_exclusive",
+    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    [0.5, 0.001, 0.999, 0, 1, 1.0, -0.5, 0.0])
+add("number_negative_range",
+    {"type": "number", "minimum": -100, "exclusiveMaximum": -10},
+    [-100, -99.5, -10.5, -11, -10, -10.0, -100.5, 0, -9])
+add("number_min_only",
+    {"type": "number", "exclusiveMinimum": 5},
+    [5.5, 6, 1000.25, 5, 5.0, 4.99, -6])
 add("type_list",
     {"type": ["string", "null"]},
     ["x", None, 1, False])
@@ -206,6 +218,7 @@ UNSUPPORTED = [
     ({"if": {"type": "string"}, "then": {"minLength": 1}}, "if"),
     ({"type": "number", "multipleOf": 0.5}, "multipleOf"),
     ({"type": "number", "maximum": 10.5}, "maximum"),
+    ({"type": "number", "exclusiveMinimum": 0.25}, "exclusiveMinimum"),
     ({"type": "string", "format": "idn-email"}, "format"),
     ({"type": "object", "minProperties": 1}, "minProperties"),
     ({"type": "object", "propertyNames": {"pattern": "^a"}}, "propertyNames"),

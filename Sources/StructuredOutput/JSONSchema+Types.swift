@@ -61,11 +61,33 @@ extension JSONSchemaCompiler {
         }
         let bounds = JSONSchemaCompiler.numberKeys.subtracting(["multipleOf"]).filter { s[$0] != nil }
         if bounds.isEmpty { return .ref("number") }
-        if bounds == ["minimum"], let m = try number(s["minimum"], "minimum", path: path), m == 0 {
-            return .ref("nonnegative-number")
+        if bounds == ["minimum"], case .number(let m)? = s["minimum"], Double(m) == 0 {
+            return .ref("nonnegative-number")  // exponents allowed: every such number is ≥ 0
         }
-        let k = bounds.sorted().first ?? "minimum"
-        throw StructuredOutputError.unsupported(k, "on numbers (bounds are enforced for integers; for numbers only minimum 0) at \(path)")
+        // Whole-number bounds only; draft-4 boolean exclusive flags too.
+        var lo: Int64? = nil, hi: Int64? = nil
+        var exLo = false, exHi = false
+        func whole(_ key: String) throws -> Int64? {
+            guard let v = s[key], case .number = v else { return nil }
+            guard let d = try number(v, key, path: path), d.rounded() == d, abs(d) <= 9.0e18 else {
+                throw StructuredOutputError.unsupported(key, "with a fractional or huge bound on numbers (whole-number bounds are enforced) at \(path)")
+            }
+            return Int64(d)
+        }
+        if let m = try whole("minimum") { lo = m }
+        if let m = try whole("maximum") { hi = m }
+        if case .bool(let b) = s["exclusiveMinimum"] ?? .null { exLo = b && lo != nil }
+        if case .bool(let b) = s["exclusiveMaximum"] ?? .null { exHi = b && hi != nil }
+        if let m = try whole("exclusiveMinimum") {
+            if lo == nil || m >= lo ?? m { lo = m; exLo = true }
+        }
+        if let m = try whole("exclusiveMaximum") {
+            if hi == nil || m <= hi ?? m { hi = m; exHi = true }
+        }
+        if let l = lo, let h = hi, l > h || (l == h && (exLo || exHi)) {
+            throw StructuredOutputError(.unsatisfiable, "number range at \(path) is empty")
+        }
+        return try NumberRange.expr(min: lo, exclusiveMin: exLo, max: hi, exclusiveMax: exHi)
     }
 
     // MARK: - Strings
