@@ -1,13 +1,20 @@
 /// A JSON value with object members in their written order (JSON Schema's `properties` order is
 /// the output order). Numbers keep their source text.
 public indirect enum JSONValue: Hashable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, as written.
     case number(String)
+    /// A string (escapes decoded).
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object's members in their written order.
     case object([(String, JSONValue)])
 
+    /// Structural equality; numbers compare by value (`1` equals `1.0`).
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -21,6 +28,7 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Hashes consistently with ``==(_:_:)``.
     public func hash(into h: inout Hasher) {
         switch self {
         case .null: h.combine(0)

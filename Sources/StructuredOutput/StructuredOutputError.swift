@@ -26,6 +26,7 @@ public struct StructuredOutputError: Error, CustomStringConvertible, Sendable, E
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 
     static func unsupported(_ keyword: String, _ detail: String = "") -> StructuredOutputError {

@@ -94,3 +94,40 @@ import Testing
         #expect(throws: StructuredOutputError.self) { try byteCompiler.compile(.jsonSchema(String(repeating: #"{"items":"#, count: 100) + "{}" + String(repeating: "}", count: 100))) }
     }
 }
+
+@Suite struct ConcurrencyTests {
+    /// Many threads compile the same constraints and fill masks at once: one grammar per
+    /// constraint, and every thread sees the same masks.
+    @Test func concurrentCompileAndMasks() async throws {
+        let compiler = GrammarCompiler(vocabulary: byteVocabulary)
+        let schema = #"{"type":"object","properties":{"a":{"type":"string","maxLength":5},"b":{"type":"array","items":{"type":"integer"}}},"required":["a","b"]}"#
+        let reference: [[UInt32]] = try {
+            let m = GrammarMatcher(try GrammarCompiler(vocabulary: byteVocabulary).compile(.jsonSchema(schema)))
+            var out: [[UInt32]] = []
+            for b in Array(#"{"a": "xy", "b": [1, 22]}"#.utf8) {
+                out.append(m.nextTokenBitmask())
+                #expect(m.accept(Int32(b)))
+            }
+            return out
+        }()
+        let results = try await withThrowingTaskGroup(of: [[UInt32]].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    let m = GrammarMatcher(try compiler.compile(.jsonSchema(schema)))
+                    var out: [[UInt32]] = []
+                    for b in Array(#"{"a": "xy", "b": [1, 22]}"#.utf8) {
+                        out.append(m.nextTokenBitmask())
+                        _ = m.accept(Int32(b))
+                    }
+                    return out
+                }
+            }
+            var all: [[[UInt32]]] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 8)
+        for r in results { #expect(r == reference) }
+        #expect(compiler.cachedCount == 1)
+    }
+}
