@@ -77,6 +77,38 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(m.isTerminated)
     }
 
+    /// The same brute-force check for a regex, a GBNF grammar, a Lark grammar and a choice (SmolLM2).
+    @Test func otherConstraintsEqualBruteForce() throws {
+        let model = "smollm2-135m-instruct"
+        guard let tok = RealVocabularies.tokenizer(model), let v = RealVocabularies.vocabulary(model) else { return }
+        let compiler = GrammarCompiler(vocabulary: v)
+        let cases: [(Constraint, String)] = [
+            (.regex("[A-Z][a-z]+ \\d{2,4}(, [A-Z][a-z]+ \\d{2,4})*"), "Alice 42, Bob 1990"),
+            (.grammar("root ::= expr\nexpr ::= term ((\"+\" | \"-\") term)*\nterm ::= [0-9]+ | \"(\" expr \")\""), "(12+3)-45"),
+            (.grammar("start: \"SELECT \" NAME (\", \" NAME)* \" FROM \" NAME\nNAME: /[a-z_]+/"), "SELECT id, name FROM users"),
+            (.choice(["positive", "negative", "neutral"]), "negative"),
+        ]
+        for (c, text) in cases {
+            let g = try compiler.compile(c)
+            let m = GrammarMatcher(g)
+            let ids = tok.encode(text, addSpecial: false)
+            for step in 0...ids.count {
+                if step == 0 || step == ids.count / 2 || step == ids.count {
+                    let mask = m.nextTokenBitmask()
+                    var differ = 0
+                    for t in 0..<v.size {
+                        let bytes = v.bytes(of: Int32(t))
+                        let want = v.endOfGeneration.contains(Int32(t)) ? m.canTerminate : (!bytes.isEmpty && m.allows(bytes: bytes))
+                        if Self.isSet(mask, t) != want { differ += 1 }
+                    }
+                    #expect(differ == 0, "\(c) step \(step): \(differ) tokens differ")
+                }
+                if step < ids.count { #expect(m.accept(ids[step]), "\(c): token \(step)") }
+            }
+            #expect(m.canTerminate, "\(c)")
+        }
+    }
+
     /// Valid fixture outputs, tokenized by the real tokenizer, pass token by token.
     @Test(arguments: models)
     func fixtureOutputsPassTokenByToken(_ model: String) throws {
