@@ -129,7 +129,9 @@ struct StackStore {
                 }
                 if followMode, !followed.contains(rule) {
                     followed.append(rule)
-                    for f in grammar.follows[Int(rule)] {
+                    let (positions, reachesEnd) = effectiveFollows(rule)
+                    if reachesEnd { flags |= StackStore.completedApprox }
+                    for f in positions {
                         work.append(node(pos: f, parent: StackStore.approxRoot))
                     }
                 }
@@ -137,6 +139,33 @@ struct StackStore {
         }
         tops.sort()
         return intern(StateKey(nodes: tops, flags: flags))
+    }
+
+    private var followCache: [Int32: ([Int32], Bool)] = [:]
+
+    /// The positions that may come after rule `r` finishes, looking through the ends of the rules
+    /// that call it last (so a chain of tail calls costs one lookup, not one node per level), and
+    /// whether the end of the start rule is among them.
+    private mutating func effectiveFollows(_ r: Int32) -> ([Int32], Bool) {
+        if let c = followCache[r] { return c }
+        var positions: [Int32] = []
+        var reachesEnd = false
+        var visited: Set<Int32> = [r]
+        var work: [Int32] = [r]
+        while let x = work.popLast() {
+            for f in grammar.follows[Int(x)] {
+                if case .end = grammar.elements[Int(f)] {
+                    let caller = grammar.positionRule[Int(f)]
+                    if caller == grammar.startRule { reachesEnd = true }
+                    if visited.insert(caller).inserted { work.append(caller) }
+                } else {
+                    positions.append(f)
+                }
+            }
+        }
+        let result = (positions, reachesEnd)
+        followCache[r] = result
+        return result
     }
 
     /// The state after byte `b` from `state` (memoized); ``dead`` when no stack takes it.
