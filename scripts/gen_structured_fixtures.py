@@ -127,6 +127,12 @@ add("format_time",
 add("format_uuid",
     {"type": "string", "format": "uuid"},
     ["123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000", "123e4567e89b12d3a456426614174000", "123e4567-e89b-12d3-a456-42661417400"])
+add("format_with_implied_length",
+    {"type": "string", "format": "uuid", "minLength": 36, "maxLength": 36},
+    ["123e4567-e89b-12d3-a456-426614174000", "123e4567-e89b-12d3-a456-4266141740001"])
+add("pattern_with_implied_length",
+    {"type": "string", "pattern": "^[a-z]{2,4}$", "maxLength": 4, "minLength": 1},
+    ["ab", "abcd", "a", "abcde"])
 add("format_email",
     {"type": "string", "format": "email"},
     ["ada@example.com", "first.last+tag@sub.example.org", "no-at-sign"])
@@ -225,6 +231,8 @@ UNSUPPORTED = [
     ({"$ref": "https://example.com/schema.json"}, "$ref"),
     ({"type": "string", "pattern": "(a)\\1"}, None),
     ({"type": "string", "minLength": 1, "pattern": "a+"}, "minLength"),
+    ({"type": "string", "maxLength": 100, "format": "email"}, "maxLength"),
+    ({"type": "string", "maxLength": 3, "pattern": "^a{2,5}$"}, "maxLength"),
     ({"type": "object", "unevaluatedProperties": False}, "unevaluatedProperties"),
     ({"type": "object", "dependentRequired": {"a": ["b"]}}, "dependentRequired"),
 ]

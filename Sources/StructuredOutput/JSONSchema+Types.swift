@@ -103,26 +103,43 @@ extension JSONSchemaCompiler {
                 throw StructuredOutputError.unsupported("format", "'\(name)' at \(path)")
             }
             if s["pattern"] != nil { throw StructuredOutputError.unsupported("pattern", "together with format at \(path)") }
-            if minL > 0 || maxL != nil {
-                throw StructuredOutputError.unsupported(minL > 0 ? "minLength" : "maxLength", "together with format at \(path)")
-            }
-            return .sequence([quote, try RegexParser.parse(p).expr(json: true), quote])
+            let parsed = try RegexParser.parse(p)
+            try checkLengthsImplied(parsed.branches.map(\.node), minL, maxL, by: "format '\(name)'", path: path)
+            return .sequence([quote, parsed.expr(json: true), quote])
         }
         if let p = s["pattern"] {
             guard case .string(let pattern) = p else { throw StructuredOutputError.unsupported("pattern", "must be a string at \(path)") }
-            if minL > 0 || maxL != nil {
-                throw StructuredOutputError.unsupported(minL > 0 ? "minLength" : "maxLength", "together with pattern at \(path)")
-            }
             let parsed: ParsedRegex
             do {
                 parsed = try RegexParser.parse(pattern)
             } catch let e as StructuredOutputError {
                 throw StructuredOutputError(e.kind, "pattern at \(path): \(e.message)")
             }
+            if minL > 0 || maxL != nil {
+                // Only when the anchored pattern's own lengths already meet the bounds.
+                guard parsed.anchoredLengthRange != nil else {
+                    throw StructuredOutputError.unsupported(minL > 0 ? "minLength" : "maxLength",
+                                                            "together with an unanchored pattern at \(path)")
+                }
+                try checkLengthsImplied(parsed.branches.map(\.node), minL, maxL, by: "pattern", path: path)
+            }
             return .sequence([quote, parsed.searchExpr(json: true), quote])
         }
         if minL == 0 && maxL == nil { return .ref("string") }
         return .sequence([quote, .rep(.ref("char"), min: minL, max: maxL), quote])
+    }
+
+    /// Throws unless every string matching one of `branches` has between `minL` and `maxL`
+    /// characters (then the length keywords are implied and need no enforcing).
+    private func checkLengthsImplied(_ branches: [RegexNode], _ minL: Int, _ maxL: Int?, by what: String, path: String) throws {
+        if minL == 0 && maxL == nil { return }
+        let r = RegexNode.alt(branches).lengthRange
+        if r.min < minL {
+            throw StructuredOutputError.unsupported("minLength", "together with \(what) that allows shorter strings at \(path)")
+        }
+        if let maxL, (r.max.map { $0 > maxL } ?? true) {
+            throw StructuredOutputError.unsupported("maxLength", "together with \(what) that allows longer strings at \(path)")
+        }
     }
 
     // MARK: - Arrays

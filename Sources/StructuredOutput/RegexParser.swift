@@ -17,6 +17,44 @@ indirect enum RegexNode: Hashable, Sendable {
     }
 }
 
+extension RegexNode {
+    /// The fewest and most characters a match has (`max == nil`: unbounded).
+    var lengthRange: (min: Int, max: Int?) {
+        switch self {
+        case .chars: return (1, 1)
+        case .seq(let parts):
+            var lo = 0
+            var hi: Int? = 0
+            for p in parts {
+                let r = p.lengthRange
+                lo += r.min
+                hi = hi.flatMap { h in r.max.map { h + $0 } }
+            }
+            return (lo, hi)
+        case .alt(let parts):
+            guard !parts.isEmpty else { return (0, 0) }
+            let rs = parts.map(\.lengthRange)
+            let lo = rs.map(\.min).min() ?? 0
+            let hi: Int? = rs.contains { $0.max == nil } ? nil : rs.compactMap(\.max).max()
+            return (lo, hi)
+        case .rep(let x, let lo, let hi):
+            let r = x.lengthRange
+            return (r.min * lo, hi.flatMap { h in r.max.map { $0 * h } })
+        }
+    }
+}
+
+extension ParsedRegex {
+    /// The character counts of whole matches, when every branch is anchored at both ends.
+    var anchoredLengthRange: (min: Int, max: Int?)? {
+        guard branches.allSatisfy({ $0.anchoredStart && $0.anchoredEnd }) else { return nil }
+        let rs = branches.map { $0.node.lengthRange }
+        let lo = rs.map(\.min).min() ?? 0
+        let hi: Int? = rs.contains { $0.max == nil } ? nil : rs.compactMap(\.max).max()
+        return (lo, hi)
+    }
+}
+
 /// A regular expression: its top-level alternatives, each with whether it was anchored by `^`
 /// at its start and `$` at its end.
 struct ParsedRegex: Sendable {
