@@ -2,11 +2,29 @@ import Foundation
 
 /// Compiles a JSON Schema into grammar rules for its JSON texts.
 ///
+/// Enforced: `type` (a name or a list; absent = any type, each branch with its keywords),
+/// `properties`, `required`, `additionalProperties` (bool or schema), `items` / `prefixItems`
+/// (and draft-4 array `items` with `additionalItems`), `minItems`, `maxItems`, `enum`, `const`,
+/// `anyOf`, `oneOf` (as anyOf: exclusivity is not enforced), `allOf` (merged), `$ref` into the
+/// schema (`#`, `#/$defs/…`, `#/definitions/…`, any JSON pointer; recursion allowed), `nullable`,
+/// `minLength` / `maxLength`, `pattern` (a search, as JSON Schema defines it), `format`
+/// (date-time, date, time, uuid, email, ipv4, ipv6, hostname, uri), integer `minimum` /
+/// `maximum` / `exclusiveMinimum` / `exclusiveMaximum` (draft-4 boolean forms too), the same with
+/// whole-number bounds on numbers, `multipleOf: 1` on integers. Annotations (`title`,
+/// `description`, `default`, `examples`, `$schema`, `x-…` …) are ignored.
+///
+/// Refused with ``StructuredOutputError`` naming the keyword: `not`, `if`/`then`/`else`,
+/// `patternProperties`, `propertyNames`, `minProperties` (above 0), `maxProperties`,
+/// `dependentRequired`, `dependentSchemas`, `dependencies`, `unevaluatedProperties`,
+/// `unevaluatedItems`, `contains`, `uniqueItems: true`, `multipleOf` (other than 1 on integers),
+/// fractional number bounds, other formats, `pattern` or `format` with length bounds they do not
+/// imply, `enum`/`const` beside other validation keywords, remote `$ref`s, and unknown keywords.
+///
 /// Output policy: object properties in declared order (required ones always, optional ones
 /// possibly left out); no properties beyond `properties` unless `additionalProperties` allows
-/// them (or the object declares no properties at all); between tokens at most one whitespace
-/// run — a space, or a newline and up to 20 spaces/tabs (rule `ws`). Keywords we cannot enforce
-/// throw ``StructuredOutputError`` naming them.
+/// them (or the object declares no properties at all); integers without fraction or exponent;
+/// bounded numbers without exponent; between tokens at most one whitespace run — a space, or a
+/// newline and up to 20 spaces/tabs (rule `ws`).
 struct JSONSchemaCompiler {
     let root: JSONValue
     var rules: [(String, GExpr)] = []
