@@ -131,3 +131,20 @@ import Testing
         #expect(compiler.cachedCount == 1)
     }
 }
+
+@Suite struct TokenBitmaskTests {
+    @Test func applyMasksLogits() throws {
+        let m = GrammarMatcher(try byteCompiler.compile(.regex("[ab]c")))
+        let mask = m.nextTokenBitmask()
+        var logits = [Float](repeating: 1, count: byteVocabulary.size)
+        mask.withUnsafeBufferPointer { mk in logits.withUnsafeMutableBufferPointer { TokenBitmask.apply(mk, to: $0) } }
+        let finite = logits.indices.filter { logits[$0].isFinite }
+        #expect(finite == [0x61, 0x62])
+        mask.withUnsafeBufferPointer { mk in
+            #expect(TokenBitmask.count(mk) == 2)
+            #expect(TokenBitmask.isAllowed(0x61, in: mk))
+            #expect(!TokenBitmask.isAllowed(0x63, in: mk))
+            #expect(!TokenBitmask.isAllowed(-1, in: mk))
+        }
+    }
+}
