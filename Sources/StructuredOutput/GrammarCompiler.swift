@@ -16,7 +16,21 @@ public final class GrammarCompiler: Sendable {
     }
 
     /// The compiled form of `constraint` (from the cache when the same constraint was compiled
-    /// before).
+    /// before). With `precomputeTokenSets`, every position's context-independent token sets are
+    /// computed now (milliseconds to a few hundred, by schema and vocabulary) so that no mask
+    /// computation pays for them later; otherwise each is computed the first time a matcher
+    /// needs it.
+    ///
+    /// - Throws: ``StructuredOutputError`` naming the unsupported keyword or feature, or the
+    ///   offset of a syntax error.
+    public func compile(_ constraint: Constraint, precomputeTokenSets: Bool) throws -> CompiledGrammar {
+        let g = try compile(constraint)
+        if precomputeTokenSets { g.precomputeAllPositions() }
+        return g
+    }
+
+    /// The compiled form of `constraint` (from the cache when the same constraint was compiled
+    /// before); token sets are computed as matchers first need them.
     ///
     /// - Throws: ``StructuredOutputError`` naming the unsupported keyword or feature, or the
     ///   offset of a syntax error.

@@ -127,6 +127,9 @@ import Testing
             return all
         }
         #expect(results.count == 8)
+        let eager = try GrammarCompiler(vocabulary: byteVocabulary).compile(.jsonSchema(schema), precomputeTokenSets: true)
+        let m = GrammarMatcher(eager)
+        #expect(m.nextTokenBitmask() == reference[0])
         for r in results { #expect(r == reference) }
         #expect(compiler.cachedCount == 1)
     }
