@@ -122,7 +122,9 @@ struct SpeculativeDecodingTests {
                     #expect(got["r\(i)"].tokens == ref["r\(i)"].tokens, "\(model) \(method) prompt \(i) among \(prompts.count)")
                 }
                 let s = e.statistics()
-                #expect(s.specDraftsTotal > 0 && s.specAcceptedTokensTotal <= s.specDraftTokensTotal)
+                #expect(s.specAcceptedTokensTotal <= s.specDraftTokensTotal)
+                // (With the limit of 8 the batch may finish together before it drains that far.)
+                if maxRunning == 64 { #expect(s.specDraftsTotal > 0) }
                 Self.expectClean(e, "\(method) batch of \(prompts.count), max running \(maxRunning)")
             }
         }
