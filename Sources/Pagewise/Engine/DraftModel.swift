@@ -8,6 +8,7 @@ import Tokenization
 /// threads with its own small paged KV pool (one full-attention table per sequence); each
 /// sequence's draft K/V is kept across steps and cut back to what the target accepted.
 public final class DraftModelProposer: DraftSource {
+    /// The draft model (sharing the target's worker threads).
     public let model: TransformerModel
     let cache: KVCacheStorage
     let blocks: BlockManager

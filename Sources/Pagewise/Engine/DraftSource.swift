@@ -23,7 +23,9 @@ extension DraftSource {
 /// most recent earlier occurrence are proposed. Pays when the output repeats its input (editing,
 /// summarising with quotes, code completion).
 public final class NgramProposer: DraftSource {
+    /// Shortest suffix looked up, in tokens.
     public let minN: Int
+    /// Longest suffix looked up, in tokens.
     public let maxN: Int
 
     /// - Parameters: minN, maxN: the shortest and longest suffix to look up (1 ≤ minN ≤ maxN).

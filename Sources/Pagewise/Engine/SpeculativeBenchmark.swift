@@ -3,12 +3,15 @@ import Foundation
 /// Single-stream speed of one workload with speculative decoding on and off, in one engine (the
 /// off runs use the per-request opt-out, so both share weights, threads and pool).
 public struct SpeculativeBenchmarkResult: Sendable, Codable {
+    /// The workload's name.
     public var workload: String
     public var promptTokens: Int
+    /// Tokens each run generated.
     public var outputTokens: Int
     /// Median output tokens/s over the rounds.
     public var offTPS: Double
     public var onTPS: Double
+    /// On over off.
     public var speedup: Double { offTPS > 0 ? onTPS / offTPS : 0 }
     /// Accepted draft tokens over drafted ones (one on-run).
     public var acceptanceRate: Double

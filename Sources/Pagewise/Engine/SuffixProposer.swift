@@ -18,13 +18,17 @@ final class SuffixIndex {
 /// token by token, while the share of occurrences that agree stays above `minProbability`.
 /// Pays on repeated or templated outputs (agents, tool calls, edits), also across requests.
 public final class SuffixProposer: DraftSource {
+    /// Longest suffix matched, in tokens.
     public let maxDepth: Int
+    /// A proposal stops when the share of matched occurrences that agree on it falls below this.
     public let minProbability: Double
+    /// Finished requests kept for lookup (oldest dropped first).
     public let maxRecentRequests: Int
     /// Most recent occurrences of the last token examined per indexed request.
     public let maxCandidates: Int
     private var recent: [SuffixIndex] = []
 
+    /// Arctic Inference's defaults, scaled to one engine: 32-token suffixes, 32 recent requests.
     public init(maxDepth: Int = 32, minProbability: Double = 0.1, maxRecentRequests: Int = 32, maxCandidates: Int = 256) {
         self.maxDepth = max(1, maxDepth)
         self.minProbability = minProbability
