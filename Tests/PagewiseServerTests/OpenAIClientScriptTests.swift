@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// Runs `scripts/test_server_openai.py` (the real `pagewise serve` driven by the real `openai`
+/// client) when a Python with `openai` is at hand: `$PAGEWISE_PYTHON`, or `tools/venv/bin/python`.
+@Suite struct OpenAIClientScriptTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var python: String? {
+        let candidates = [ProcessInfo.processInfo.environment["PAGEWISE_PYTHON"], root.appendingPathComponent("tools/venv/bin/python").path]
+        for case let c? in candidates where FileManager.default.isExecutableFile(atPath: c) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: c)
+            p.arguments = ["-c", "import openai, httpx"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { continue }
+            p.waitUntilExit()
+            if p.terminationStatus == 0 { return c }
+        }
+        return nil
+    }
+
+    static var binary: URL? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0 ..< 4 {
+            let candidate = dir.appendingPathComponent("pagewise")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        for config in ["release", "debug"] {
+            let candidate = root.appendingPathComponent(".build/\(config)/pagewise")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: python != nil && binary != nil, "needs tools/venv with openai (pip install openai) and the built pagewise"))
+    func theOpenAIClientAgainstTheRealServer() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(Self.python))
+        p.arguments = [Self.root.appendingPathComponent("scripts/test_server_openai.py").path, "--pagewise", try #require(Self.binary).path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(text)")
+    }
+}
