@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
         let arguments = try reportingErrors { () throws -> ServeArguments in
             let engineConfig = try engine.config(modelPath: options.resolvedPath(), threads: options.threads)
             var server = ServerConfiguration()
-            server.host = host
+            server.host = self.host
             server.port = port
             server.servedModelName = servedModelName ?? options.model
             server.apiKey = apiKey
@@ -44,10 +44,10 @@ struct Serve: AsyncParsableCommand {
             return ServeArguments(engine: engineConfig, server: server, chatTemplate: chatTemplate)
         }
         let name = arguments.server.servedModelName
-        let host = host
+        let address = arguments.server.host
         do {
             try await runServer(arguments, logger: logger) { port in
-                logger.info("serving \(name) on http://\(host):\(port) (OpenAI API under /v1)")
+                logger.info("serving \(name) on http://\(address):\(port) (OpenAI API under /v1)")
             }
         } catch {
             Stderr.print("error: \(error)")

@@ -12,7 +12,7 @@ enum BodyDecoding {
         do {
             let buffer = try await request.body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
+        } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
             throw OpenAIError(status: .contentTooLarge, message: "the request body is larger than \(limit) bytes (--max-body-bytes)")
         }
     }
@@ -29,10 +29,36 @@ enum BodyDecoding {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let e as DecodingError {
+            if case let .dataCorrupted(ctx) = e, ctx.codingPath.isEmpty, let field = badInteger(in: data) {
+                // Foundation reports a number that does not fit an integer without its path.
+                throw .badRequest("'\(field)' must be an integer that fits in 64 bits", param: field)
+            }
             throw describe(e)
         } catch {
             throw .badRequest("malformed JSON body: \(error)")
         }
+    }
+
+    /// Fields that hold integers (or lists of them).
+    static let integerFields = ["n", "best_of", "max_tokens", "max_completion_tokens", "seed", "top_k", "logprobs", "top_logprobs",
+                                "min_tokens", "priority", "truncate_prompt_tokens", "prompt_logprobs", "prompt", "tokens",
+                                "allowed_token_ids", "stop_token_ids"]
+
+    /// The first integer field of a valid JSON object whose number is fractional or out of range.
+    static func badInteger(in data: Data) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any] else {
+            return nil
+        }
+        func bad(_ v: Any) -> Bool {
+            switch v {
+            case let list as [Any]: return list.contains(where: bad)
+            case let n as NSNumber:
+                let d = n.doubleValue
+                return !d.isFinite || d.rounded() != d || abs(d) >= 9.2e18
+            default: return false
+            }
+        }
+        return integerFields.first { key in object[key].map(bad) ?? false }
     }
 
     /// The dotted path of a coding path, e.g. `messages[0].content`.

@@ -18,6 +18,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: message = e.body ?? e.status.reasonPhrase
             }
             return try OpenAIError(status: e.status, message: message).response(from: request, context: context)
+        } catch let e as any HTTPResponseError {
+            return try OpenAIError(status: e.status, message: e.status == .contentTooLarge
+                ? "the request body is larger than the server accepts (--max-body-bytes)" : e.status.reasonPhrase)
+                .response(from: request, context: context)
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -9,7 +9,7 @@ public final class ServerMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let labels: [(String, String)]
     private let lock = NSLock()
-    private var last = EngineStats()
+    private var last: EngineStats?
 
     private let running: Gauge
     private let waiting: Gauge
@@ -83,9 +83,9 @@ public final class ServerMetrics: @unchecked Sendable {
                 running.set(Double(s.running))
                 waiting.set(Double(s.waiting))
                 kvUsage.set(s.kvUtilization)
-                prefixQueries.increment(by: Int64(max(0, s.prefixQueryTokens - last.prefixQueryTokens)))
-                prefixHits.increment(by: Int64(max(0, s.prefixHitTokens - last.prefixHitTokens)))
-                preemptions.increment(by: Int64(max(0, s.preemptions - last.preemptions)))
+                prefixQueries.increment(by: Int64(max(0, s.prefixQueryTokens - (last?.prefixQueryTokens ?? 0))))
+                prefixHits.increment(by: Int64(max(0, s.prefixHitTokens - (last?.prefixHitTokens ?? 0))))
+                preemptions.increment(by: Int64(max(0, s.preemptions - (last?.preemptions ?? 0))))
                 last = s
             }
         }

@@ -64,10 +64,9 @@ import Testing
         let backend = try ScriptedBackend(behaviour: .reply(" ok"))
         var rng = Rng(state: 20_251_206)
         let uris = ["/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"]
+        let cases = (0 ..< 600).map { _ in (uris[rng.int(uris.count)], Self.body(&rng)) }
         try await Harness.app(backend).test(.router) { client in
-            for i in 0 ..< 600 {
-                let uri = uris[rng.int(uris.count)]
-                let bytes = Self.body(&rng)
+            for (i, (uri, bytes)) in cases.enumerated() {
                 let r = try await Harness.postBytes(client, uri, bytes)
                 let shown = String(decoding: bytes.prefix(200), as: UTF8.self)
                 #expect(r.status.code < 500, "case \(i) \(uri) \(shown) → \(r.status) \(String(buffer: r.body))")

@@ -117,10 +117,10 @@ final class ScriptedBackend: GenerationBackend, @unchecked Sendable {
     }
 
     func stats() -> EngineStats {
-        var s = EngineStats()
-        s.numBlocks = 10
-        s.freeBlocks = 10
-        return s
+        // EngineStats has no public initializer; its Codable form is public.
+        let json = #"{"steps":0,"computedTokens":0,"generatedTokens":0,"preemptions":0,"prefixQueryTokens":0,"prefixHitTokens":0,"#
+            + #""numBlocks":10,"freeBlocks":10,"running":0,"waiting":0,"kvWasteFraction":0,"kvUtilization":0}"#
+        return (try? JSONDecoder().decode(EngineStats.self, from: Data(json.utf8)))!
     }
 
     func shutdown() {}
