@@ -148,7 +148,6 @@ final class CompletionShape: @unchecked Sendable {
 
     func take(_ i: Int, _ out: RequestOutput) {
         guard text.indices.contains(i) else { return }
-        let tokenizer = model.tokenizer
         if !started[i] {
             started[i] = true
             if let echo {
@@ -168,7 +167,6 @@ final class CompletionShape: @unchecked Sendable {
                 appendLogprob(i, token: out.newTokens[k], position: pos)
             }
         }
-        _ = tokenizer
         if out.finished {
             finish[i] = ((out.finishReason ?? .stop).rawValue, StopReasonValue(out.stopReason))
         }

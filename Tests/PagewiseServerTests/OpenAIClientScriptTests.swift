@@ -11,7 +11,7 @@ import Testing
         for case let c? in candidates where FileManager.default.isExecutableFile(atPath: c) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: c)
-            p.arguments = ["-c", "import openai, httpx"]
+            p.arguments = ["-c", "import openai"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             guard (try? p.run()) != nil else { continue }
