@@ -111,7 +111,15 @@ public final class InferenceSession: @unchecked Sendable {
         try params.validate()
         guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
         guard prompt.count < contextLength else { throw RequestError.promptTooLong(tokens: prompt.count, limit: contextLength - 1) }
-        var sampler = Sampler(params: params)
+        guard params.beamSearch == nil else {
+            throw RequestError.invalidRequest("beam search runs in the engine (LLMEngine / AsyncEngine), not in InferenceSession")
+        }
+        try params.validate(vocabSize: model.config.vocabSize)
+        var sampler = Sampler(params: params, prompt: prompt, badWords: Sampler.badWordSequences(params.badWords, tokenizer: tokenizer),
+                              endOfGeneration: tokenizer.endOfGenerationIds)
+        let scratch = SamplerScratch()
+        var output: [Int32] = []
+        output.reserveCapacity(min(params.maxTokens, contextLength))
         var table = try reserveTable(tokens: prompt.count)
         defer { blocks.release(&table) }
         let maxTotal = min(contextLength, prompt.count + params.maxTokens)
@@ -123,10 +131,13 @@ public final class InferenceSession: @unchecked Sendable {
         var batch = ForwardBatch()
         while true {
             if generated >= params.maxTokens { return .length }
-            let token = sampler.sample(logits)
+            let token = try sampler.sample(logits, output: output[...], scratch: scratch)
+            sampler.observe(token)
+            output.append(token)
             generated += 1
             let keepGoing = try onToken(token)
             if params.stopAtEndOfGeneration && tokenizer.isEndOfGeneration(token) { return .stop }
+            if params.stopTokenIds.contains(token) { return .stop }
             if !keepGoing { return .stop }
             if generated >= params.maxTokens || length >= maxTotal { return .length }
             guard blocks.ensureCapacity(&table, tokens: length + 1) else {

@@ -54,7 +54,7 @@ public final class AsyncEngine: @unchecked Sendable {
                          requestId: String? = nil) -> AsyncThrowingStream<RequestOutput, any Error> {
         let id = requestId ?? makeId()
         return AsyncThrowingStream { continuation in
-            let remaining = Counter(max(1, n))
+            let remaining = Counter(params.beamSearch?.width ?? max(1, n))
             let sink: OutputSink = { result in
                 switch result {
                 case let .success(out):

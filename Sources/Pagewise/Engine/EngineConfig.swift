@@ -63,4 +63,6 @@ public struct EngineStats: Sendable, Codable {
     public var kvWasteFraction = 0.0
     /// Blocks in use over all blocks.
     public var kvUtilization = 0.0
+    /// Most KV blocks that beams of one beam search referenced together at once (shared, not copied).
+    public var beamPeakSharedBlocks = 0
 }

@@ -20,8 +20,11 @@ public final class LLMEngine {
     private var arrivals = 0
     /// Reused every step (storage kept) so steady decoding does not reallocate the batch.
     private var fb = ForwardBatch()
-    private var samples: [Bool] = []
-    private var stats = EngineStats()
+    /// Per batch entry: first logits row, how many rows, whether it samples (the last row).
+    private var rows: [(start: Int, count: Int, samples: Bool)] = []
+    /// Shared by every row sampled on this engine's thread.
+    let scratch = SamplerScratch()
+    var stats = EngineStats()
     private let logger = Logger(label: "pagewise.engine")
 
     public init(config: EngineConfig) throws {
@@ -69,17 +72,19 @@ public final class LLMEngine {
     /// Whether any request is waiting or running.
     public var hasUnfinishedRequests: Bool { scheduler.hasWork }
 
-    /// Queues a request. `n` > 1 generates that many sequences that share the prompt's blocks.
+    /// Queues a request. `n` > 1 generates that many sequences that share the prompt's blocks
+    /// (with `params.beamSearch`, the beam width decides and `n` is ignored).
     /// Throws at once for a request that can never run (empty, longer than the context or the pool,
     /// impossible parameters).
     public func addRequest(id: String, prompt: [Int32], params: SamplingParams, n: Int = 1, priority: Int = 0,
                            sink: @escaping OutputSink) throws {
-        try params.validate()
+        try params.validate(vocabSize: model.config.vocabSize)
         guard n >= 1, n <= 128 else { throw RequestError.invalidRequest("n must be 1–128, got \(n)") }
         guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
         guard prompt.count < maxModelLen else { throw RequestError.promptTooLong(tokens: prompt.count, limit: maxModelLen - 1) }
-        guard cache.layout.pagesPerSequence(tokens: prompt.count + 1, blockSize: blocks.blockSize,
-                                            chunk: config.maxNumBatchedTokens) <= blocks.numBlocks else {
+        let width = params.beamSearch?.width ?? 1
+        guard width * cache.layout.pagesPerSequence(tokens: prompt.count + 1, blockSize: blocks.blockSize,
+                                                    chunk: config.maxNumBatchedTokens) <= blocks.numBlocks else {
             throw RequestError.neverFits(tokens: prompt.count + 1, poolTokens: maxModelLen)
         }
         for t in prompt where t < 0 || Int(t) >= model.config.vocabSize {
@@ -87,15 +92,27 @@ public final class LLMEngine {
         }
         arrivals += 1
         let seq = Sequence(requestId: id, index: 0, arrival: arrivals, priority: priority, params: params, prompt: prompt,
-                           tokenizer: tokenizer, forks: n - 1, emit: sink)
+                           tokenizer: tokenizer, badWords: Sampler.badWordSequences(params.badWords, tokenizer: tokenizer),
+                           forks: params.beamSearch == nil ? n - 1 : 0, emit: sink)
+        if let options = params.beamSearch {
+            let group = BeamGroup(options: options, requestId: id, promptCount: prompt.count, maxTokens: params.maxTokens,
+                                  ignoreEOS: params.ignoreEOS, emit: sink)
+            group.live = [seq]
+            seq.beam = group
+        }
         scheduler.add(seq)
     }
 
     /// Stops every sequence of a request and frees its blocks (takes effect before the next step).
     public func abort(id: String) {
+        var beamGroups: [ObjectIdentifier: BeamGroup] = [:]
         for seq in scheduler.sequences(of: id) {
             scheduler.finish(seq)
-            seq.emit(.success(output(seq, newTokens: [], text: seq.detokenizer.flush(), reason: .abort)))
+            if let g = seq.beam {
+                beamGroups[ObjectIdentifier(g)] = g
+                continue
+            }
+            seq.emit(.success(output(seq, newTokens: [], text: seq.stopMatcher.flush() + seq.detokenizer.flush(), reason: .abort)))
             // Sequences of an n > 1 request that had not split off yet end here too.
             for i in 0 ..< seq.forksPending {
                 seq.emit(.success(RequestOutput(requestId: seq.requestId, index: i + 1, newTokens: [], text: "", finished: true,
@@ -103,9 +120,10 @@ public final class LLMEngine {
             }
             seq.forksPending = 0
         }
+        for g in beamGroups.values { g.abort() }
     }
 
-    private func output(_ seq: Sequence, newTokens: [Int32], text: String, reason: FinishReason?) -> RequestOutput {
+    func output(_ seq: Sequence, newTokens: [Int32], text: String, reason: FinishReason?) -> RequestOutput {
         RequestOutput(requestId: seq.requestId, index: seq.index, newTokens: newTokens, text: text,
                       finished: reason != nil, finishReason: reason, promptTokenCount: seq.promptCount,
                       cachedPromptTokenCount: seq.cachedPromptTokens)
@@ -119,13 +137,18 @@ public final class LLMEngine {
         guard !batch.isEmpty else { return false }
         for (src, dst) in batch.copies { cache.copyBlock(from: Int(src), to: Int(dst)) }
         fb.reset()
-        samples.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        var nextRow = 0
         for e in batch.entries {
             let s = e.seq
             let completes = s.numComputed + e.numNew == s.numTokens
+            // Prompt logprobs: a row for every position of a prefill chunk.
+            let all = s.params.promptLogprobs != nil && s.inPrefill
+            let count = all ? e.numNew : (completes ? 1 : 0)
             fb.append(tokens: s.tokens[s.numComputed ..< s.numComputed + e.numNew], startPosition: s.numComputed,
-                      blockTables: s.blockTables, wantLogits: completes ? .last : .none)
-            samples.append(completes)
+                      blockTables: s.blockTables, wantLogits: all ? .all : (completes ? .last : .none))
+            rows.append((nextRow, count, completes))
+            nextRow += count
         }
         let logits: UnsafeBufferPointer<Float>
         do {
@@ -142,19 +165,53 @@ public final class LLMEngine {
         stats.steps += 1
         stats.computedTokens += fb.tokens.count
         let vocab = model.config.vocabSize
-        var row = 0
+        func row(_ r: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: logits[r * vocab ..< (r + 1) * vocab]) }
+        var beamGroups: [BeamGroup] = []
         for (k, e) in batch.entries.enumerated() {
             let s = e.seq
+            let first = s.numComputed
             s.numComputed += e.numNew
             blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
-            guard samples[k] else { continue }
-            let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
-            row += 1
-            if s.forksPending > 0 { fork(s, logits: rowLogits) }
-            let token = s.sampler.sample(rowLogits)
-            append(token, to: s)
+            let (start, count, completes) = rows[k]
+            if let top = s.params.promptLogprobs, count > 0, first < s.promptCount {
+                recordPromptLogprobs(s, firstPosition: first, rows: start, count: count, top: top, row: row)
+            }
+            guard completes else { continue }
+            let sampleRow = row(start + count - 1)
+            if let g = s.beam {
+                s.beamCandidates = g.candidates(sampleRow, scratch: scratch)
+                if !beamGroups.contains(where: { $0 === g }) { beamGroups.append(g) }
+                continue
+            }
+            if s.forksPending > 0 { fork(s, logits: sampleRow) }
+            sample(s, sampleRow)
         }
+        for g in beamGroups where g.isReady { advance(g) }
         return true
+    }
+
+    /// Prompt logprobs of the tokens that the rows of this chunk predict (idempotent after preemption).
+    private func recordPromptLogprobs(_ s: Sequence, firstPosition: Int, rows start: Int, count: Int, top: Int,
+                                      row: (Int) -> UnsafeBufferPointer<Float>) {
+        if s.promptLogprobs.isEmpty { s.promptLogprobs.append(nil) }
+        for r in 0 ..< count {
+            let target = firstPosition + r + 1
+            guard target < s.promptCount, target == s.promptLogprobs.count else { continue }
+            s.promptLogprobs.append(Sampler.logprobs(row(start + r), token: s.tokens[target], k: top, scratch: scratch))
+        }
+    }
+
+    /// Samples one token for `s` from its row and appends it; a request whose constraints leave no
+    /// token fails alone.
+    private func sample(_ s: Sequence, _ rowLogits: UnsafeBufferPointer<Float>) {
+        do {
+            let token = try s.sampler.sample(rowLogits, output: s.tokens[s.promptCount...], scratch: scratch)
+            let lp = s.params.logprobs.map { Sampler.logprobs(rowLogits, token: token, k: $0, scratch: scratch) }
+            append(token, to: s, logprobs: lp)
+        } catch {
+            scheduler.finish(s)
+            s.emit(.failure(error))
+        }
     }
 
     /// n > 1: after the prompt, the other sequences split off, sharing every block by reference.
@@ -162,36 +219,59 @@ public final class LLMEngine {
         let count = parent.forksPending
         parent.forksPending = 0
         for i in 1 ... count {
-            var params = parent.params
-            if let seed = params.seed { params.seed = seed &+ UInt64(i) }
-            let child = Sequence(requestId: parent.requestId, index: i, arrival: parent.arrival, priority: parent.priority,
-                                 params: params, prompt: Array(parent.tokens[..<parent.promptCount]),
-                                 tokenizer: tokenizer, forks: 0, emit: parent.emit)
-            child.tokens = parent.tokens
-            child.numComputed = parent.numComputed
-            child.blockHashes = parent.blockHashes
+            let child = parent.fork(index: i)
+            child.sampler.reseed(parent.params.seed.map { $0 &+ UInt64(i) })
+            child.promptLogprobs = []
             child.blockTables = blocks.fork(parent.blockTables)
-            child.cachedPromptTokens = parent.cachedPromptTokens
             scheduler.addRunning(child)
-            append(child.sampler.sample(logits), to: child)
+            sample(child, logits)
         }
     }
 
-    private func append(_ token: Int32, to s: Sequence) {
+    private func append(_ token: Int32, to s: Sequence, logprobs: PositionLogprobs?) {
         s.tokens.append(token)
+        s.sampler.observe(token)
         stats.generatedTokens += 1
+        if let lp = logprobs { s.cumulativeLogprob += Double(lp.logprob) }
         var reason: FinishReason?
-        if s.params.stopAtEndOfGeneration && tokenizer.isEndOfGeneration(token) {
+        var stopReason: StopReason?
+        if !s.params.ignoreEOS && tokenizer.isEndOfGeneration(token) {
             reason = .stop
-        } else if s.outputCount >= s.params.maxTokens || s.numTokens >= maxModelLen {
-            reason = .length
+        } else if s.params.stopTokenIds.contains(token) {
+            reason = .stop
+            stopReason = .token(token)
         }
         var text = s.detokenizer.add(token)
+        let matching = !s.stopMatcher.isEmpty && s.outputCount >= s.params.minTokens
+        if matching {
+            let r = s.stopMatcher.feed(text)
+            text = r.text
+            if let m = r.matched {
+                reason = .stop
+                stopReason = .string(m)
+            }
+        }
+        if reason == nil && (s.outputCount >= s.params.maxTokens || s.numTokens >= maxModelLen) { reason = .length }
         if reason != nil {
-            text += s.detokenizer.flush()
+            if case .string = stopReason {} else {
+                var tail = s.detokenizer.flush()
+                if matching {
+                    let r = s.stopMatcher.feed(tail)
+                    tail = r.text
+                    if let m = r.matched { stopReason = .string(m) } else { tail += s.stopMatcher.flush() }
+                }
+                text += tail
+            }
             scheduler.finish(s)
         }
-        s.emit(.success(output(s, newTokens: [token], text: text, reason: reason)))
+        var out = output(s, newTokens: [token], text: text, reason: reason)
+        out.stopReason = stopReason
+        if let lp = logprobs {
+            out.logprobs = [lp]
+            out.cumulativeLogprob = s.cumulativeLogprob
+        }
+        if s.params.promptLogprobs != nil, s.outputCount == 1, s.index == 0 { out.promptLogprobs = s.promptLogprobs }
+        s.emit(.success(out))
     }
 
     /// A snapshot of the counters.

@@ -86,7 +86,7 @@ final class Scheduler {
         var i = 0
         while i < running.count, budget > 0 {
             let seq = running[i]
-            let numNew = min(seq.numTokens - seq.numComputed, budget)
+            let numNew = min(seq.numTokens - seq.numComputed, budget, seq.chunkLimit)
             if numNew <= 0 { i += 1; continue }
             var reserved: (copies: [(Int32, Int32)], ok: Bool) = ([], false)
             while true {
@@ -117,11 +117,11 @@ final class Scheduler {
         while budget > 0, running.count < maxNumSeqs, let w = nextWaitingIndex() {
             let seq = waiting[w]
             var computed = blocks.emptyTables
-            if seq.numComputed == 0 {
+            if seq.numComputed == 0 && seq.readsPrefixCache {
                 computed = blocks.cachedPrefix(of: seq.tokens, hashes: &seq.blockHashes)
             }
             let start = computed[0].count * blocks.blockSize
-            let numNew = min(seq.numTokens - start, budget)
+            let numNew = min(seq.numTokens - start, budget, seq.chunkLimit)
             guard blocks.allocate(&seq.blockTables, totalTokens: start + numNew, computed: computed) else { break }
             waiting.remove(at: w)
             if seq.outputCount == 0 { seq.cachedPromptTokens = start }

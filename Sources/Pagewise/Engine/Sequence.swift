@@ -81,7 +81,8 @@ public enum SequenceStatus: Sendable { case waiting, running, finished }
 /// the KV cache holds.
 final class Sequence {
     let requestId: String
-    let index: Int
+    /// Which of the request's `n` sequences this is (for beam search: its slot while searching).
+    var index: Int
     let arrival: Int
     let priority: Int
     let params: SamplingParams
@@ -93,14 +94,26 @@ final class Sequence {
     var status: SequenceStatus = .waiting
     var sampler: Sampler
     var detokenizer: IncrementalDetokenizer
-    var pendingTokens: [Int32] = []
+    var stopMatcher: StopStringMatcher
     var cachedPromptTokens = 0
     /// Extra sequences to fork after the first sample (n > 1); 0 for children.
     var forksPending: Int
+    /// Sum of the raw log-probabilities of the generated tokens (with logprobs or beam search).
+    var cumulativeLogprob = 0.0
+    /// With `promptLogprobs`: one entry per prompt position scored so far (nil for the first).
+    var promptLogprobs: [PositionLogprobs?] = []
+    /// Most tokens of this sequence one step may compute (prompt logprobs need a logits row per token).
+    var chunkLimit = Int.max
+    /// Whether admission may reuse cached prefix blocks (not when prompt logprobs are wanted).
+    var readsPrefixCache = true
+    /// The beam search this sequence is a beam of.
+    var beam: BeamGroup?
+    /// A beam's candidates from its latest logits: (token, log-probability), best first.
+    var beamCandidates: [(token: Int32, logprob: Float)]?
     let emit: OutputSink
 
     init(requestId: String, index: Int, arrival: Int, priority: Int, params: SamplingParams, prompt: [Int32],
-         tokenizer: Tokenizer, forks: Int, emit: @escaping OutputSink) {
+         tokenizer: Tokenizer, badWords: [[Int32]], forks: Int, emit: @escaping OutputSink) {
         self.requestId = requestId
         self.index = index
         self.arrival = arrival
@@ -108,12 +121,48 @@ final class Sequence {
         self.params = params
         promptCount = prompt.count
         tokens = prompt
-        sampler = Sampler(params: params)
-        detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipSpecial: true, isStartOfText: false)
+        sampler = Sampler(params: params, prompt: prompt, badWords: badWords, endOfGeneration: tokenizer.endOfGenerationIds)
+        detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipSpecial: params.skipSpecialTokens, isStartOfText: false)
+        stopMatcher = StopStringMatcher(stops: params.stop, includeInOutput: params.includeStopStrInOutput)
         forksPending = forks
         self.emit = emit
+        if params.promptLogprobs != nil {
+            chunkLimit = 64
+            readsPrefixCache = false
+        }
+    }
+
+    /// A copy that shares nothing mutable but the emit sink (block tables are forked by the caller).
+    func fork(index: Int) -> Sequence {
+        let c = Sequence(copying: self, index: index)
+        return c
+    }
+
+    private init(copying s: Sequence, index: Int) {
+        requestId = s.requestId
+        self.index = index
+        arrival = s.arrival
+        priority = s.priority
+        params = s.params
+        promptCount = s.promptCount
+        tokens = s.tokens
+        numComputed = s.numComputed
+        blockHashes = s.blockHashes
+        status = s.status
+        sampler = s.sampler
+        detokenizer = s.detokenizer
+        stopMatcher = s.stopMatcher
+        cachedPromptTokens = s.cachedPromptTokens
+        forksPending = 0
+        cumulativeLogprob = s.cumulativeLogprob
+        chunkLimit = s.chunkLimit
+        readsPrefixCache = s.readsPrefixCache
+        beam = s.beam
+        emit = s.emit
     }
 
     var numTokens: Int { tokens.count }
     var outputCount: Int { tokens.count - promptCount }
+    /// Whether the prompt is still being computed.
+    var inPrefill: Bool { numComputed < promptCount }
 }
