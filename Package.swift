@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Kernels", dependencies: ["CKernels"]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
+        // The Jinja interpreter for chat templates; imports nothing of ours.
+        .target(name: "ChatTemplates"),
         .target(name: "Models", dependencies: ["GGUF", "Kernels"]),
         .target(
             name: "Pagewise",
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "Pagewise"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "Tokenization", "Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
