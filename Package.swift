@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "PagewiseServer",
             dependencies: [
-                "Pagewise", "Tokenization", "GGUF", "Models",
+                "Pagewise", "Tokenization", "GGUF", "Models", "ChatTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

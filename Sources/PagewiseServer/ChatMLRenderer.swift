@@ -1,6 +1,5 @@
-/// ChatML (`<|im_start|>role\n…<|im_end|>\n`), the format of SmolLM2, Qwen and Hermes models:
-/// the server's fallback when it is built without the Jinja interpreter, and a fixed renderer for
-/// tests.
+/// ChatML (`<|im_start|>role\n…<|im_end|>\n`), the format of SmolLM2, Qwen and Hermes models,
+/// written out in Swift: a fixed renderer for embedders and tests that want no template text.
 public struct ChatMLRenderer: ChatRenderer {
     /// Makes the renderer.
     public init() {}

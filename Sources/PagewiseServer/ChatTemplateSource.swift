@@ -1,9 +1,7 @@
 import Foundation
 import GGUF
 import Tokenization
-#if canImport(ChatTemplates)
 import ChatTemplates
-#endif
 
 /// Where a model's chat template comes from: `--chat-template NAME|FILE`, else the GGUF's
 /// `tokenizer.chat_template`, else a built-in template chosen by architecture.
@@ -11,19 +9,14 @@ public enum ChatTemplateSource {
     /// The template text, or nil when the model has none and none was named.
     public static func resolve(option: String?, metadata: GGUFMetadata, architecture: String?) throws -> String? {
         if let option {
-            #if canImport(ChatTemplates)
             if let builtin = BuiltinChatTemplates.named(option) { return builtin }
-            #endif
             guard FileManager.default.fileExists(atPath: option) else {
-                throw ChatRenderError("--chat-template: '\(option)' is neither a built-in template name nor a file")
+                throw ChatRenderError("chat template '\(option)' is neither a built-in template name (\(BuiltinChatTemplates.names.joined(separator: ", "))) nor a file")
             }
             return try String(contentsOfFile: option, encoding: .utf8)
         }
         if let t = metadata.string("tokenizer.chat_template"), !t.isEmpty { return t }
-        #if canImport(ChatTemplates)
-        if let arch = architecture { return BuiltinChatTemplates.forArchitecture(arch) }
-        #endif
-        return nil
+        return architecture.flatMap(BuiltinChatTemplates.forArchitecture)
     }
 
     /// A renderer of `source` with the tokenizer's BOS and EOS texts (or the given ones).
@@ -31,14 +24,6 @@ public enum ChatTemplateSource {
                                 eosToken: String? = nil) throws -> any ChatRenderer {
         let bos = bosToken ?? tokenizer?.tokenText(tokenizer?.bosId ?? -1) ?? ""
         let eos = eosToken ?? tokenizer?.tokenText(tokenizer?.eosId ?? -1) ?? ""
-        #if canImport(ChatTemplates)
         return try JinjaChatRenderer(source: source, bosToken: bos, eosToken: eos)
-        #else
-        _ = (bos, eos)
-        guard source.contains("<|im_start|>") else {
-            throw ChatRenderError("this build has no Jinja interpreter and the template is not ChatML")
-        }
-        return ChatMLRenderer()
-        #endif
     }
 }

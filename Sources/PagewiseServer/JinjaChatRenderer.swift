@@ -1,4 +1,3 @@
-#if canImport(ChatTemplates)
 import ChatTemplates
 import Foundation
 
@@ -61,4 +60,3 @@ extension JSONValue {
         }
     }
 }
-#endif
