@@ -9,7 +9,7 @@ struct MetricsController: Sendable {
     }
 
     func scrape() -> Response {
-        let text = serving.metrics.render(stats: serving.host.model?.backend.stats())
+        let text = serving.metrics.render(stats: serving.host.model?.backend.servingStats())
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))

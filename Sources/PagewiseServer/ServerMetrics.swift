@@ -9,7 +9,7 @@ public final class ServerMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let labels: [(String, String)]
     private let lock = NSLock()
-    private var last: EngineStats?
+    private var last = ServingStats()
 
     private let running: Gauge
     private let waiting: Gauge
@@ -77,15 +77,15 @@ public final class ServerMetrics: @unchecked Sendable {
     func queueTime(_ seconds: Double) { queueTime.record(seconds) }
 
     /// Brings the gauges and the engine's counters up to `stats`, then prints the registry.
-    func render(stats: EngineStats?) -> String {
+    func render(stats: ServingStats?) -> String {
         if let s = stats {
             lock.withLock {
                 running.set(Double(s.running))
                 waiting.set(Double(s.waiting))
                 kvUsage.set(s.kvUtilization)
-                prefixQueries.increment(by: Int64(max(0, s.prefixQueryTokens - (last?.prefixQueryTokens ?? 0))))
-                prefixHits.increment(by: Int64(max(0, s.prefixHitTokens - (last?.prefixHitTokens ?? 0))))
-                preemptions.increment(by: Int64(max(0, s.preemptions - (last?.preemptions ?? 0))))
+                prefixQueries.increment(by: Int64(max(0, s.prefixQueryTokens - last.prefixQueryTokens)))
+                prefixHits.increment(by: Int64(max(0, s.prefixHitTokens - last.prefixHitTokens)))
+                preemptions.increment(by: Int64(max(0, s.preemptions - last.preemptions)))
                 last = s
             }
         }

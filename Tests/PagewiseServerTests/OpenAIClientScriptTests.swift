@@ -40,13 +40,17 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try #require(Self.python))
         p.arguments = [Self.root.appendingPathComponent("scripts/test_server_openai.py").path, "--pagewise", try #require(Self.binary).path]
-        let out = Pipe()
+        // Output to a file, not a pipe: Foundation's pipe reads trap on EINTR.
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("pw-openai-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outURL) }
+        let out = try FileHandle(forWritingTo: outURL)
         p.standardOutput = out
         p.standardError = out
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        try out.close()
+        let text = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
         #expect(p.terminationStatus == 0, "\(text)")
     }
 }
