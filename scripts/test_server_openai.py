@@ -189,7 +189,12 @@ def main():
                 for line in r.iter_lines():
                     if line.startswith("data: {"):
                         break  # one chunk, then hang up
-        deadline = time.time() + 20
+        # A non-streaming request whose client gives up is aborted too.
+        try:
+            httpx.post(base + "/v1/completions", json={**body, "stream": False}, headers=h, timeout=2)
+        except httpx.TimeoutException:
+            pass
+        deadline = time.time() + 30
         while time.time() < deadline:
             if metric(base, "vllm:num_requests_running") == 0 and metric(base, "vllm:kv_cache_usage_perc") == 0:
                 break

@@ -49,6 +49,8 @@ struct Serve: AsyncParsableCommand {
             try await runServer(arguments, logger: logger) { port in
                 logger.info("serving \(name) on http://\(address):\(port) (OpenAI API under /v1)")
             }
+        } catch is CancellationError {
+            // The grace period ran out and the remaining requests were cancelled: still a clean stop.
         } catch {
             Stderr.print("error: \(error)")
             throw ExitCode(1)
