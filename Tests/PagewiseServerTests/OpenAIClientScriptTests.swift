@@ -3,7 +3,16 @@ import Testing
 
 /// Runs `scripts/test_server_openai.py` (the real `pagewise serve` driven by the real `openai`
 /// client) when a Python with `openai` is at hand: `$PAGEWISE_PYTHON`, or `tools/venv/bin/python`.
+/// Debug builds generate too slowly for it; there it runs only with `PAGEWISE_OPENAI_SCRIPT=1`.
 @Suite struct OpenAIClientScriptTests {
+    static var wanted: Bool {
+        #if DEBUG
+        return ProcessInfo.processInfo.environment["PAGEWISE_OPENAI_SCRIPT"] == "1"
+        #else
+        return true
+        #endif
+    }
+
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var python: String? {
@@ -35,7 +44,8 @@ import Testing
         return nil
     }
 
-    @Test(.enabled(if: python != nil && binary != nil, "needs tools/venv with openai (pip install openai) and the built pagewise"))
+    @Test(.enabled(if: wanted && python != nil && binary != nil,
+                   "needs tools/venv with openai (pip install openai), the built pagewise, and a release build or PAGEWISE_OPENAI_SCRIPT=1"))
     func theOpenAIClientAgainstTheRealServer() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try #require(Self.python))
