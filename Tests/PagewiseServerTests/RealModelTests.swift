@@ -75,4 +75,33 @@ import TestSupport
             #expect(Set(choices.compactMap { $0["text"] as? String }).count == 1)
         }
     }
+
+    /// Needs the engine's sampling work (logprobs, stop strings): on main since the sampling merge.
+    @Test func logprobsAndStopStringsOverHTTP() async throws {
+        let engine = try Self.engine()
+        defer { engine.shutdown() }
+        try await Harness.app(engine).test(.router) { client in
+            let r = try await Harness.post(client, "/v1/completions", #"{"prompt":"Hello, my name","max_tokens":3,"temperature":0,"logprobs":2}"#)
+            #expect(r.status == .ok, "\(String(buffer: r.body))")
+            let o = try Harness.object(r)
+            let choice = try #require((o["choices"] as? [[String: Any]])?.first)
+            let lp = try #require(choice["logprobs"] as? [String: Any])
+            let values = try #require(lp["token_logprobs"] as? [Double])
+            let top = try #require(lp["top_logprobs"] as? [[String: Double]])
+            #expect(values.count == 3 && top.count == 3)
+            for (v, t) in zip(values, top) {
+                #expect(v <= 0)
+                // Greedy takes the most likely token, so its logprob is the best of the top ones.
+                #expect(v >= (t.values.max() ?? 0) - 1e-4)
+            }
+
+            let s = try await Harness.post(client, "/v1/completions",
+                                           #"{"prompt":"1, 2, 3, 4,","max_tokens":20,"temperature":0,"stop":[" 7"]}"#)
+            let sc = try #require((try Harness.object(s)["choices"] as? [[String: Any]])?.first)
+            let text = try #require(sc["text"] as? String)
+            #expect(!text.contains(" 7") && text.contains("6"), "\(text)")
+            #expect(sc["finish_reason"] as? String == "stop")
+            #expect(sc["stop_reason"] as? String == " 7")
+        }
+    }
 }
