@@ -27,3 +27,25 @@ final class Admission: @unchecked Sendable {
 
     var count: Int { lock.withLock { inFlight } }
 }
+
+/// A place in the admission count, given back once (at the latest when it is dropped).
+final class AdmissionSlot: @unchecked Sendable {
+    private let admission: Admission
+    private let lock = NSLock()
+    private var held = true
+
+    init(_ admission: Admission) throws(OpenAIError) {
+        try admission.acquire()
+        self.admission = admission
+    }
+
+    func release() {
+        let wasHeld = lock.withLock { () -> Bool in
+            defer { held = false }
+            return held
+        }
+        if wasHeld { admission.release() }
+    }
+
+    deinit { release() }
+}
