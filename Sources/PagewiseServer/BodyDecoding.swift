@@ -8,9 +8,9 @@ enum BodyDecoding {
     static let maxDepth = 64
 
     /// Collects the body, at most `limit` bytes.
-    static func collect(_ request: Request, limit: Int) async throws -> Data {
+    static func collect(_ body: RequestBody, limit: Int) async throws -> Data {
         do {
-            let buffer = try await request.body.collect(upTo: limit)
+            let buffer = try await body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
             throw OpenAIError(status: .contentTooLarge, message: "the request body is larger than \(limit) bytes (--max-body-bytes)")

@@ -13,7 +13,12 @@ struct ChatController: Sendable {
     }
 
     func create(_ request: Request) async throws -> Response {
-        let data = try await BodyDecoding.collect(request, limit: serving.config.maxBodyBytes)
+        // The whole request runs under the disconnect watch: a client that leaves aborts it.
+        try await serving.cancellingOnDisconnect(request) { body in try await respond(body) }
+    }
+
+    private func respond(_ requestBody: RequestBody) async throws -> Response {
+        let data = try await BodyDecoding.collect(requestBody, limit: serving.config.maxBodyBytes)
         let body = try BodyDecoding.decode(ChatCompletionRequest.self, from: data)
         let model = try serving.host.ready(named: body.model)
         let tokenizer = model.tokenizer
@@ -48,19 +53,17 @@ struct ChatController: Sendable {
         if body.sampling.stream == true {
             return try await stream(run, shape: shape, options: body.sampling.streamOptions)
         }
-        return try await serving.cancellingOnDisconnect(request) {
-            do {
-                for try await (i, out) in run.outputs {
-                    run.observe(i, out)
-                    shape.take(i, out)
-                }
-            } catch {
-                run.abort()
-                throw serving.engineError(error)
+        do {
+            for try await (i, out) in run.outputs {
+                run.observe(i, out)
+                shape.take(i, out)
             }
-            run.finish()
-            return try Serving.json(shape.response(usage: run.usage))
+        } catch {
+            run.abort()
+            throw serving.engineError(error)
         }
+        run.finish()
+        return try Serving.json(shape.response(usage: run.usage))
     }
 
     private func stream(_ run: GenerationRun, shape: ChatShape, options: StreamOptions?) async throws -> Response {

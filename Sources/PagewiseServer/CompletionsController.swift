@@ -15,7 +15,13 @@ struct CompletionsController: Sendable {
     }
 
     func create(_ request: Request) async throws -> Response {
-        let body = try await serving.decode(CompletionRequest.self, request)
+        // The whole request runs under the disconnect watch: a client that leaves aborts it.
+        try await serving.cancellingOnDisconnect(request) { body in try await respond(body) }
+    }
+
+    private func respond(_ requestBody: RequestBody) async throws -> Response {
+        let data = try await BodyDecoding.collect(requestBody, limit: serving.config.maxBodyBytes)
+        let body = try BodyDecoding.decode(CompletionRequest.self, from: data)
         let model = try serving.host.ready(named: body.model)
         let tokenizer = model.tokenizer
         guard let prompt = body.prompt else { throw OpenAIError.badRequest("'prompt' is required", param: "prompt") }
@@ -58,19 +64,17 @@ struct CompletionsController: Sendable {
         if body.sampling.stream == true {
             return try await stream(run, shape: shape, options: body.sampling.streamOptions)
         }
-        return try await serving.cancellingOnDisconnect(request) {
-            do {
-                for try await (i, out) in run.outputs {
-                    run.observe(i, out)
-                    shape.take(i, out)
-                }
-            } catch {
-                run.abort()
-                throw serving.engineError(error)
+        do {
+            for try await (i, out) in run.outputs {
+                run.observe(i, out)
+                shape.take(i, out)
             }
-            run.finish()
-            return try Serving.json(shape.response(choices: Array(0 ..< run.choices.count), final: true, usage: run.usage))
+        } catch {
+            run.abort()
+            throw serving.engineError(error)
         }
+        run.finish()
+        return try Serving.json(shape.response(choices: Array(0 ..< run.choices.count), final: true, usage: run.usage))
     }
 
     private func stream(_ run: GenerationRun, shape: CompletionShape, options: StreamOptions?) async throws -> Response {

@@ -23,14 +23,15 @@ struct Serving: Sendable {
 
     /// Reads the JSON body of a request.
     func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        let data = try await BodyDecoding.collect(request, limit: config.maxBodyBytes)
+        let data = try await BodyDecoding.collect(request.body, limit: config.maxBodyBytes)
         return try BodyDecoding.decode(type, from: data)
     }
 
-    /// Runs `operation`, cancelling it when the client closes the connection (live servers only).
-    func cancellingOnDisconnect<T: Sendable>(_ request: Request, _ operation: () async throws -> T) async throws -> T {
-        guard config.abortOnDisconnect else { return try await operation() }
-        return try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
+    /// Runs `operation` on the request's body, cancelling it when the client closes the connection
+    /// (live servers only; the body must be read through the argument, as Hummingbird wants).
+    func cancellingOnDisconnect(_ request: Request, _ operation: (RequestBody) async throws -> Response) async throws -> Response {
+        guard config.abortOnDisconnect else { return try await operation(request.body) }
+        return try await request.body.consumeWithCancellationOnInboundClose { body in try await operation(body) }
     }
 
     /// The HTTP error for an engine failure: the request's fault (400) or the engine's (500).

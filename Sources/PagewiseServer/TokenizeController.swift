@@ -11,7 +11,7 @@ struct TokenizeController: Sendable {
     }
 
     func tokenize(_ request: Request) async throws -> Response {
-        let data = try await BodyDecoding.collect(request, limit: serving.config.maxBodyBytes)
+        let data = try await BodyDecoding.collect(request.body, limit: serving.config.maxBodyBytes)
         let body = try BodyDecoding.decode(TokenizeRequest.self, from: data)
         let model = try serving.host.ready(named: body.model)
         let tokenizer = model.tokenizer
