@@ -47,7 +47,8 @@ let package = Package(
         .executableTarget(
             name: "PagewiseCLI",
             dependencies: [
-                "Pagewise", "PagewiseServer",
+                "Pagewise",
+                "PagewiseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
