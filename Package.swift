@@ -25,6 +25,7 @@ let package = Package(
         // The Jinja interpreter for chat templates; imports nothing of ours.
         .target(name: "ChatTemplates"),
         .target(name: "Models", dependencies: ["GGUF", "Kernels"]),
+        .target(name: "StructuredOutput", dependencies: ["Tokenization"]),
         .target(
             name: "Pagewise",
             dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "Pagewise"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "Tokenization", "Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "PagewiseServerTests",

@@ -12,6 +12,8 @@ Writes:
   Fixtures/conversations.json  {id: context}
   Fixtures/renders.json        {template: {conversation id: {"output": s} | {"error": {...}}}}
   Fixtures/snippets.json       [{"template", "context", "output" | "error"}] (unit cases)
+  Fixtures/builtin-renders.json  {name: {"source", "renders": {conversation id: …}}} for the
+                               templates of BuiltinChatTemplates.swift (read from the Swift source)
 
 Usage: python3 scripts/gen_chat_template_fixtures.py [--templates DIR]
   --templates DIR   copy *.jinja from DIR (the sdist's models/templates) into the fixtures first
@@ -21,6 +23,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import shutil
 
 import jinja2
@@ -177,6 +180,26 @@ CONVERSATIONS = {
     "system-only-gen": conv([{"role": "system", "content": "System prompt only."},
                              {"role": "user", "content": "Hi"}], agp=True,
                             bos_token="<|begin_of_text|>", eos_token="<|eot_id|>"),
+    "content-parts": conv([
+        {"role": "system", "content": [{"type": "text", "text": "You describe things."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Describe this in one word:"}, {"type": "text", "text": " a sunset."}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Golden."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Another word?"}]},
+    ]),
+    "tool-args-string": conv([
+        {"role": "system", "content": "Answer with tools."},
+        {"role": "user", "content": "Search for jinja2."},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "abcDEF123", "type": "function",
+             "function": {"name": "search", "arguments": "{\"query\": \"jinja2\", \"limit\": 3}"}}]},
+        {"role": "tool", "tool_call_id": "abcDEF123", "name": "search", "content": "Jinja is a templating engine."},
+    ], tools=[SEARCH_TOOL]),
+    "thinking-enabled": conv([
+        {"role": "system", "content": "Think first."},
+        {"role": "user", "content": "2+3?"},
+        {"role": "assistant", "content": "5", "reasoning_content": "Two plus three is five."},
+        {"role": "user", "content": "3+4?"},
+    ], enable_thinking=True, reasoning_effort="high"),
     "empty-messages": conv([], agp=True),
     "bad-roles": conv([
         {"role": "user", "content": "one"},
@@ -308,8 +331,97 @@ SNIPPETS = [
     ("{{ [1, 2, 2].count(2) }}|{{ [1, 2].index(2) }}", {}),
     # globals
     ("{{ raise_exception('Custom failure: roles must alternate') }}", {}),
-    ("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d %H:%M') }}|{{ strftime_now('%A %B %j') }}", {}),
+    ("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%A %B %j') }}", {}),
     ("{{ dict(a=1, b='x') }}|{{ namespace(a=1).a }}|{{ range(5) | list }}|{{ range(5, 0, -2) | list }}", {}),
+    # scoping, macros and more whitespace
+    ("{% macro f() %}{{ x }}{% endmacro %}{% set x = 5 %}{{ f() }}", {}),
+    ("{% set x = 1 %}{% macro f() %}{% set x = 2 %}{{ x }}{% endmacro %}{{ f() }}{{ x }}", {}),
+    ("{% macro f(a, b=a ~ '!') %}{{ b }}{% endmacro %}{{ f('hi') }}", {}),
+    ("{% macro f(a) %}{{ a }}{% endmacro %}{{ f() }}|{{ f(a=3) }}", {}),
+    ("{% for m in ms %}{% if m.r == 'u' %}{% set last = m.c %}{% endif %}{% endfor %}[{{ last }}]", {"ms": [{"r": "u", "c": "x"}]}),
+    ("{% set ns = namespace(found=false) %}{% for m in ms %}{% if m.r == 'u' %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }}", {"ms": [{"r": "u"}]}),
+    ("{% if true %}{% set y = 'in-if' %}{% endif %}{{ y }}", {}),
+    ("{% for x in [1, 2] %}{{ x }}{% endfor %}{{ x }}|{{ loop is defined }}", {}),
+    ("\t{%- if true %}\n\tA\n\t{%- endif %}\n", {}),
+    ("<{%- raw -%}  {{ x }}  {%- endraw -%}>", {}),
+    ("  {# c #}  x\n\t{# d #}\ny", {}),
+    ("{% if true %}  {% endif %}|\n  {%- if true %}a{% endif %}", {}),
+    ("a\n{%+ if true %}b{% endif %}\n  {%+ if true %}c{% endif %}", {}),
+    ("{{ 'a' }}  \n  {{ 'b' }}\n\n", {}),
+    ("{% for x in [1,2] -%}\n  {{ x }}\n{%- endfor %}", {}),
+    ("{{ messages | map(attribute='content') | join('\\n') }}", {"messages": [{"content": "a"}, {"content": "b"}]}),
+    ("{{ (messages | selectattr('role', 'equalto', 'system') | list | first).content }}", {"messages": [{"role": "system", "content": "s"}]}),
+    ("{{ messages | selectattr('role', 'in', ['a', 'b']) | list | length }}", {"messages": [{"role": "a"}, {"role": "c"}]}),
+    ("{{ tools | selectattr('function.name', 'equalto', 'f') | list | length }}", {"tools": [{"function": {"name": "f"}}]}),
+    ("{{ x | tojson(ensure_ascii=true) }}|{{ x | tojson(sort_keys=true) }}", {"x": {"é": "😀", "a": 1}}),
+    ("{{ 1.0e16 }} {{ 123456789.123 }} {{ 0.0001 }} {{ 0.00001 }} {{ 1e-300 * 1e-300 }} {{ 2 ** 62 }} {{ 10 / 4 }} {{ 3.0 * 2 }}", {}),
+    ("{{ x }} {{ x | tojson }} {{ x | string }} {{ [x] }}", {"x": 3.0}),
+    ("{{ x is number }} {{ x * 2 }} {{ x | round(1) }} {{ x | int }}", {"x": 2.75}),
+    ("{{ '%s' % x }} {{ '%d items' % 3 }} {{ '%r' % 'q' }} {{ '%5.1f|' % 2.25 }}", {"x": [1, "a"]}),
+    ("{{ 'a' if x else 'b' if y else 'c' }}", {"x": False, "y": True}),
+    ("{{ not x == 1 }} {{ -2 ** 2 }} {{ 2 * 3 + 1 }} {{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 7 - 2 - 1 }} {{ 2 ** 3 ** 2 }}", {"x": 1}),
+    ("{{ 'x' ~ 1 + 2 }} {{ 1 ~ 2 * 3 }} {{ 'a' ~ 'b' | upper }}", {}),
+    ("{{ x | default(none) is none }} {{ none | default('z') }} {{ x.y | default('dy') }}", {"x": {}}),
+    ("{{ d | dictsort | first }} {{ d.items() | list | length }} {{ d | length }} {{ d.keys() | list }}", {"d": {"b": 1, "a": 2}}),
+    ("{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}|{% for k, v in d.items() %}{{ k }}{% endfor %}", {"d": {"b": 1, "a": 2}}),
+    ("{{ content.split('</think>')[-1].lstrip('\\n') }}|{{ content.split('<think>')[1].split('</think>')[0].strip() }}", {"content": "<think>\nr\n</think>\n\nanswer"}),
+    ("{{ '</think>' in content }} {{ content.startswith('<think>') }} {{ content[:7] }} {{ content[-6:] }}", {"content": "<think>x</think>answer"}),
+    ("{{ args | tojson }}|{{ args is string }}|{{ args is mapping }}", {"args": "{\"a\": 1}"}),
+    ("{% for key, val in params.items() %}{{ key }}={{ val | tojson if val is not string else val }};{% endfor %}", {"params": {"s": "x", "n": 1, "l": [1, 2], "o": {"k": None}}}),
+    ("{{ x['a']['b'] }}|{{ x.a.b }}|{{ x.get('a').get('b') }}|{{ x.a['c'] is defined }}", {"x": {"a": {"b": "deep"}}}),
+    ("{{ [] | max }}|{{ [] | last }}|{{ [] | first is defined }}", {}),
+    ("{{ 'Hello World'.split(' ') | map('lower') | join('_') }}|{{ 'a-b_c d'.replace('-', ' ').replace('_', ' ').title() }}", {}),
+    ("{% set parts = [] %}{% for x in [1, 2] %}{% set parts = parts + [x] %}{% endfor %}{{ parts }}", {}),
+    ("{% set ns = namespace(parts=[]) %}{% for x in [1, 2] %}{% set ns.parts = ns.parts + [x] %}{% endfor %}{{ ns.parts }}", {}),
+    ("{{ ns }}", {}),
+    ("{{ messages[0] }}", {"messages": [{"role": "user", "content": "hi", "n": 1.5, "t": True, "x": None}]}),
+    ("{{ x | trim | length }} {{ x | wordcount }} {{ x | upper | lower }}", {"x": "  Hello, wörld — two  "}),
+    ("{{ '\\u00e9' }}|{{ 'tab\\there' }}|{{ \"dq'sq\" }}|{{ '\\\\' }}", {}),
+    ("{{ 5 // 2 }} {{ 5.5 // 2 }} {{ -5.5 % 2 }} {{ 5 % -3 }} {{ 2 ** 0.5 }} {{ 2 ** 62 + (2 ** 62 - 1) }}", {}),
+    ("{{ true + 1 }} {{ true and 'x' }} {{ false or none }} {{ 1 if none is none }}", {}),
+    ("{{ range(3) | join(',') }} {{ range(10, 0, -3) | list }} {{ range(0) | list }} {{ range(3)[1] }}", {}),
+    ("{{ [3, 1, 2] | sort | first }} {{ ['b', 'a'] | sort | join }} {{ [1, 'a'] | sort }}", {}),
+    ("{{ x | items | list }}", {"x": [1, 2]}),
+    ("{{ (x | selectattr('a') | list)[0].a }} {{ x | rejectattr('a') | list | length }} {{ x | selectattr('a', 'defined') | list | length }}", {"x": [{"a": 1}, {"a": 0}, {}]}),
+    ("{{ x | map(attribute='a') | list }}", {"x": [{"a": 1}, {}]}),
+    ("{{ x | sum(attribute='n') }} {{ x | map(attribute='n') | max }} {{ x | min(attribute='n') }}", {"x": [{"n": 3}, {"n": 1}]}),
+    ("{% for x in items %}{{ loop.index }}/{{ loop.length }}{% if not loop.last %}, {% endif %}{% endfor %}", {"items": ["a", "b", "c"]}),
+    ("{% for x in items if x != 'b' %}{{ loop.index }}{{ x }}{{ loop.last }}{% endfor %}", {"items": ["a", "b", "c"]}),
+    ("{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}|{% for a, b in [(1, 2)] %}{{ a }}{% endfor %}", {}),
+    ("{% for x in [1, 2, 3] %}{% for y in [1, 2] %}{% if y == 2 %}{% break %}{% endif %}{{ x }}{{ y }} {% endfor %}{% endfor %}", {}),
+    ("{% filter trim %}   padded   {% endfilter %}|{% filter indent(2) %}a\nb{% endfilter %}", {}),
+    ("{{ x.content | default('') | trim }}|{{ x.get('content') or '' }}|{{ x.get('missing', none) is none }}", {"x": {"content": None}}),
+    ("{{ none | string }} {{ none | trim }} {{ none | length }}", {}),
+    ("{{ 3 | string | length }} {{ 3.50 | string }} {{ true | string }} {{ [true, none] | string }}", {}),
+    ("{{ 'x' | first }} {{ 'xyz' | last }} {{ 'x' | list }} {{ 'ab' | reverse }} {{ 'ab' | length }}", {}),
+    ("{{ 'AbC' is lower }} {{ '' is upper }} {{ 3 is divisibleby(3) }} {{ 3 is even }} {{ 3.0 is odd }}", {}),
+    ("{{ x is sequence }} {{ x is iterable }} {{ x is mapping }} {{ x is string }} {{ x is defined }} {{ x is callable }}", {}),
+    ("{{ messages | length > 0 and messages[0].role == 'system' }}", {"messages": []}),
+    ("{{ raise_exception('line ' ~ 2) if x is not defined }}", {}),
+    ("{{ x.y.z }}", {"x": None}),
+    ("{{ x[0] }}", {"x": None}),
+    ("{{ x + 1 }}", {"x": None}),
+    ("{{ x | length }}", {"x": None}),
+    ("{% for a in x %}{% endfor %}", {"x": 5}),
+    ("{{ x | join(',') }}", {"x": None}),
+    ("{{ x | tojson }}", {}),
+    ("{{ [1, 2] | tojson(indent=2) }}|{{ {'a': [], 'b': {}} | tojson(indent=2) }}", {}),
+    ("{{ '{\"a\": 1}' | tojson }}", {}),
+    ("{% macro m() %}<{{ caller() if caller is defined else 'none' }}>{% endmacro %}{{ m() }}{% call m() %}c{% endcall %}", {}),
+    ("{% set a = 'x' %}{% set b = a | upper ~ a %}{{ b }}", {}),
+    ("{% set a = 1 %}{% with a = 2, b = a %}{{ a }}{{ b }}{% set c = 3 %}{% endwith %}{{ a }}{{ c is defined }}", {}),
+    ("{% with %}{% set z = 1 %}{{ z }}{% endwith %}{{ z is defined }}", {}),
+    ("{% set a, b = 1, 2 %}{{ a }}{{ b }}", {}),
+    ("{% set t = (1, 'x') %}{{ t[1] }}{{ t | length }}{{ t }}", {}),
+    ("{{ {'a': 1, 'b': 2} == {'b': 2, 'a': 1} }} {{ [1, [2]] == [1, [2]] }} {{ 'a' == 'a' ~ '' }}", {}),
+    ("{{ 'x' in none }}", {}),
+    ("{{ 1 in 'abc' }}", {}),
+    ("{{ none in [none] }} {{ 'a' in ['a'] | map('upper') | list }}", {}),
+    ("{{ x.strip() }}", {"x": 5}),
+    ("{{ 'a'.strip(1) }}", {}),
+    ("{{ messages[0]['content'][0]['text'] }}", {"messages": [{"content": [{"type": "text", "text": "T"}]}]}),
+    ("{{ '%.0f' % 2.5 }}|{{ '%.3e' % 12345.678 }}|{{ '%x' % 255 }}|{{ '%c' % 65 }}|{{ '%s%%' % 5 }}", {}),
+    ("{{ '{:d}'.format(5) }}|{{ '{:05.1f}'.format(3.14159) }}|{{ '{!r}'.format('a') }}|{{ '{0[0]}'.format([1]) if false else 'skip' }}", {}),
     # unsupported and syntax errors
     ("{% include 'other.jinja' %}", {}),
     ("{% extends 'base.jinja' %}", {}),
@@ -326,6 +438,20 @@ SNIPPETS = [
     ("{{ 'a' < 1 }}", {}),
     ("{{ [1, 2] < [1, 3] }} {{ 'a' < 'b' }}", {}),
 ]
+
+
+def builtin_templates():
+    """The templates of Sources/ChatTemplates/BuiltinChatTemplates.swift, read out of the Swift source
+    (`static let NAME = \"\"\" … \"\"\"`: indentation of the closing quotes removed, `\\\\` unescaped)."""
+    path = os.path.join(ROOT, "Sources", "ChatTemplates", "BuiltinChatTemplates.swift")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    out = {}
+    for m in re.finditer(r'static let (\w+) = """\n(.*?)\n( *)"""', text, re.S):
+        name, body, indent = m.group(1), m.group(2), m.group(3)
+        lines = [line[len(indent):] if line.startswith(indent) else line.lstrip(" ") for line in body.split("\n")]
+        out[name] = "\n".join(lines).replace("\\\\", "\\")
+    return out
 
 
 def main():
@@ -345,6 +471,10 @@ def main():
             source = f.read()
         renders[name] = {cid: render(env, source, ctx) for cid, ctx in CONVERSATIONS.items()}
     snippets = [dict(template=t, context=c, **render(env, t, c)) for t, c in SNIPPETS]
+    builtins = {}
+    for name, source in builtin_templates().items():
+        builtins[name] = {"source": source,
+                          "renders": {cid: render(env, source, ctx) for cid, ctx in CONVERSATIONS.items()}}
 
     def dump(obj, name):
         with open(os.path.join(FIX, name), "w", encoding="utf-8") as f:
@@ -354,9 +484,10 @@ def main():
     dump(CONVERSATIONS, "conversations.json")
     dump({"jinja2": jinja2.__version__, "templates": renders}, "renders.json")
     dump({"jinja2": jinja2.__version__, "cases": snippets}, "snippets.json")
+    dump({"jinja2": jinja2.__version__, "templates": builtins}, "builtin-renders.json")
     ok = sum(1 for r in renders.values() for v in r.values() if "output" in v)
     total = sum(len(r) for r in renders.values())
-    print(f"{len(renders)} templates, {ok}/{total} renders succeed, {len(snippets)} snippets")
+    print(f"{len(renders)} templates, {ok}/{total} renders succeed, {len(snippets)} snippets, {len(builtins)} built-in templates")
 
 
 if __name__ == "__main__":

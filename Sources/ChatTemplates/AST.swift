@@ -68,4 +68,18 @@ indirect enum Stmt: Sendable {
     case breakLoop(line: Int)
     case continueLoop(line: Int)
     case generation([Stmt])
+    case with([(AssignTarget, Expr)], body: [Stmt])
+}
+
+extension Stmt {
+    /// The line of a statement that has one.
+    var line: Int? {
+        switch self {
+        case .output(_, let line), .forLoop(_, _, _, _, _, let line), .set(_, _, let line), .setBlock(_, _, _, let line),
+             .callBlock(_, _, let line), .breakLoop(let line), .continueLoop(let line):
+            return line
+        default:
+            return nil
+        }
+    }
 }

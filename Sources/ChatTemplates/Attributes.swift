@@ -23,6 +23,8 @@ enum Attributes {
             return d[name] ?? missingAttribute(value, name)
         case .namespace(let n):
             return n.attributes[name] ?? missingAttribute(value, name)
+        case .loop(let info):
+            return info.attribute(name) ?? missingAttribute(value, name)
         case .string, .markup:
             return Methods.string(value, name) ?? missingAttribute(value, name)
         case .array(let items), .tuple(let items):

@@ -3,7 +3,7 @@ public enum BuiltinChatTemplates {
     /// ChatML (`<|im_start|>role\n…<|im_end|>\n`), as SmolLM2 and Qwen use.
     static let chatml = """
     {%- for message in messages -%}
-    {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] | trim + '<|im_end|>' + '\\n' -}}
+    {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' -}}
     {%- endfor -%}
     {%- if add_generation_prompt -%}
     {{- '<|im_start|>assistant\\n' -}}

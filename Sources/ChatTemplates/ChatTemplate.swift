@@ -17,10 +17,12 @@ public struct ChatTemplate: Sendable {
     /// Parses `source`; throws `ChatTemplateError` (with the line) for syntax errors, unknown
     /// filters or tests (as jinja2 does at load time) and for constructs Pagewise does not support.
     public init(source: String) throws {
-        var lexer = Lexer(source: source)
-        let tokens = try lexer.tokenize()
-        var parser = Parser(tokens: tokens)
-        body = try parser.parseTemplate()
+        body = try DeepStack.run {
+            var lexer = Lexer(source: source)
+            let tokens = try lexer.tokenize()
+            var parser = Parser(tokens: tokens)
+            return try parser.parseTemplate()
+        }
     }
 
     /// Renders with `context` (messages, add_generation_prompt, bos_token, eos_token, tools, …);
@@ -31,11 +33,14 @@ public struct ChatTemplate: Sendable {
 
     /// Renders with `strftime_now` reading the clock as `now` (a fixed moment makes renders repeatable).
     public func render(_ context: [String: JinjaValue], now: Date) throws -> String {
-        let interpreter = Interpreter(now: now)
-        let frame = Frame(parent: nil)
-        for (key, value) in context { frame.variables[key] = Value(value) }
-        var out = ""
-        _ = try interpreter.execute(body, frame, &out)
-        return out
+        let body = self.body
+        return try DeepStack.run {
+            let interpreter = Interpreter(now: now)
+            let frame = Frame(parent: nil)
+            for (key, value) in context { frame.variables[key] = Value(value) }
+            var out = ""
+            _ = try interpreter.execute(body, frame, &out)
+            return out
+        }
     }
 }

@@ -113,7 +113,9 @@ enum Filters {
         let ascii = arg(args, kwargs, 0, "ensure_ascii")?.truthy ?? false
         var indent: String?
         switch arg(args, kwargs, 1, "indent") {
-        case .int(let n): indent = String(repeating: " ", count: max(0, n))
+        case .int(let n):
+            try PyFormat.checkSize(n)
+            indent = String(repeating: " ", count: max(0, n))
         case .string(let s), .markup(let s): indent = s
         default: indent = nil
         }
@@ -223,7 +225,7 @@ enum Filters {
         case "items":
             if value.isUndefined { return .array([]) }
             guard case .dict(let d) = value else {
-                throw ChatTemplateError(message: "Can only get item pairs from a mapping.", kind: "FilterArgumentError")
+                throw ChatTemplateError(message: "Can only get item pairs from a mapping.", kind: "TypeError")
             }
             return .generator(d.pairs.map { .tuple([$0.0.value, $0.1]) })
         case "list":
@@ -272,6 +274,7 @@ enum Filters {
             }
         case "indent":
             let width = arg(args, kwargs, 0, "width")
+            try PyFormat.checkSize(width?.intValue ?? 0)
             let first = arg(args, kwargs, 1, "first")?.truthy ?? false
             let blank = arg(args, kwargs, 2, "blank")?.truthy ?? false
             return wrapLike(value, indent(value.str, width: width, first: first, blank: blank))

@@ -32,7 +32,23 @@ final class Interpreter {
     init(now: Date) { self.now = now }
 
     static func undefinedError(_ message: String, line: Int? = nil) -> ChatTemplateError {
-        ChatTemplateError(message: message, line: line, kind: "UndefinedError")
+        // The sandbox's refusals (`list.append`, `dict.update`, …) are undefined values that raise SecurityError.
+        let kind = message.hasPrefix("access to attribute ") ? "SecurityError" : "UndefinedError"
+        return ChatTemplateError(message: message, line: line, kind: kind)
+    }
+
+    /// Statements, loop passes and calls left before rendering stops (hostile templates
+    /// such as nested `range(100000)` loops must not hold a server thread for ever).
+    private var budget = Interpreter.workBudget
+    static let workBudget = 2_000_000
+    /// Output longer than this stops rendering (a prompt is never this long).
+    static let maxOutputScalars = 64 << 20
+
+    private func spend(line: Int? = nil) throws {
+        budget -= 1
+        if budget < 0 {
+            throw ChatTemplateError(message: "template rendering exceeded its work budget (\(Interpreter.workBudget) steps)", line: line, kind: "TemplateRuntimeError")
+        }
     }
 
     static func typeError(_ message: String, line: Int? = nil) -> ChatTemplateError {
@@ -57,17 +73,25 @@ final class Interpreter {
     }
 
     private func execute(_ statement: Stmt, _ frame: Frame, _ out: inout String) throws -> Flow {
+        do {
+            return try executeUnlined(statement, frame, &out)
+        } catch var error as ChatTemplateError {
+            // Errors from deep inside an expression learn the line of the statement they stopped.
+            if error.line == nil, let line = statement.line { error.line = line }
+            throw error
+        }
+    }
+
+    private func executeUnlined(_ statement: Stmt, _ frame: Frame, _ out: inout String) throws -> Flow {
+        try spend()
+        if out.utf8.count > Interpreter.maxOutputScalars {
+            throw ChatTemplateError(message: "template output exceeded \(Interpreter.maxOutputScalars) bytes", kind: "TemplateRuntimeError")
+        }
         switch statement {
         case .text(let text):
             out += text
-        case .output(let expr, let line):
-            let value = try evaluate(expr, frame)
-            if case .namespace = value {
-                out += value.repr
-            } else {
-                _ = line
-                out += value.str
-            }
+        case .output(let expr, _):
+            out += try evaluate(expr, frame).str
         case .ifChain(let branches, let otherwise):
             for (condition, body) in branches where try evaluate(condition, frame).truthy {
                 return try execute(body, frame, &out)
@@ -103,6 +127,10 @@ final class Interpreter {
             return .continueLoop
         case .generation(let body):
             return try execute(body, frame, &out)
+        case .with(let assignments, let body):
+            let scope = Frame(parent: frame)
+            for (target, expr) in assignments { try assign(target, try evaluate(expr, frame), scope, line: 0) }
+            return try execute(body, scope, &out)
         }
         return .normal
     }
@@ -113,6 +141,7 @@ final class Interpreter {
         if let condition {
             var kept: [Value] = []
             for item in items {
+                try spend(line: line)
                 let loopFrame = Frame(parent: frame)
                 try assign(target, item, loopFrame, line: line)
                 if try evaluate(condition, loopFrame).truthy { kept.append(item) }
@@ -122,29 +151,12 @@ final class Interpreter {
         if items.isEmpty {
             return try execute(otherwise, frame, &out)
         }
-        let count = items.count
         for (index, item) in items.enumerated() {
             // Each pass starts from the enclosing scope: a `set` in the body lasts one pass (as in jinja2).
+            try spend(line: line)
             let loopFrame = Frame(parent: frame)
             try assign(target, item, loopFrame, line: line)
-            var loop = OrderedDict()
-            loop["index"] = .int(index + 1)
-            loop["index0"] = .int(index)
-            loop["revindex"] = .int(count - index)
-            loop["revindex0"] = .int(count - index - 1)
-            loop["first"] = .bool(index == 0)
-            loop["last"] = .bool(index == count - 1)
-            loop["length"] = .int(count)
-            loop["depth"] = .int(1)
-            loop["depth0"] = .int(0)
-            loop["previtem"] = index > 0 ? items[index - 1] : .undefined("there is no previous item")
-            loop["nextitem"] = index + 1 < count ? items[index + 1] : .undefined("there is no next item")
-            loop["cycle"] = .builtin(Builtin(name: "cycle") { _, args, _ in
-                guard !args.isEmpty else { throw Interpreter.typeError("no items for cycling given") }
-                return args[index % args.count]
-            })
-            loop["changed"] = .builtin(Builtin(name: "changed") { _, _, _ in .bool(true) })
-            loopFrame.variables["loop"] = .dict(loop)
+            loopFrame.variables["loop"] = .loop(LoopInfo(items: items, index: index))
             let flow = try execute(body, loopFrame, &out)
             if flow == .breakLoop { break }
         }

@@ -300,6 +300,7 @@ enum Methods {
         case "zfill":
             return method(name) { args, _ in
                 let width = args.first?.intValue ?? 0
+                try PyFormat.checkSize(width)
                 var body = s
                 var sign = ""
                 if body.hasPrefix("-") || body.hasPrefix("+") { sign = String(body.removeFirst()) }
@@ -309,6 +310,7 @@ enum Methods {
         case "center", "ljust", "rjust":
             return method(name) { args, _ in
                 let width = args.first?.intValue ?? 0
+                try PyFormat.checkSize(width)
                 let fill = args.count > 1 ? (args[1].stringValue ?? " ") : " "
                 let n = max(0, width - s.unicodeScalars.count)
                 switch name {

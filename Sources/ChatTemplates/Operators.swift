@@ -55,9 +55,16 @@ enum Operators {
         case "-", "**", "//":
             return try arithmetic(op, a, b, line: line)
         case "*":
-            if let s = a.stringValue, let n = b.intValue { return .string(String(repeating: s, count: max(0, n))) }
-            if let n = a.intValue, let s = b.stringValue { return .string(String(repeating: s, count: max(0, n))) }
-            if let items = a.listValue, let n = b.intValue, n < 1_000_000 {
+            if let s = a.stringValue, let n = b.intValue {
+                try checkRepeat(s.utf8.count, n, line: line)
+                return .string(String(repeating: s, count: max(0, n)))
+            }
+            if let n = a.intValue, let s = b.stringValue {
+                try checkRepeat(s.utf8.count, n, line: line)
+                return .string(String(repeating: s, count: max(0, n)))
+            }
+            if let items = a.listValue, let n = b.intValue {
+                try checkRepeat(items.count, n, line: line)
                 let repeated = Array([[Value]](repeating: items, count: max(0, n)).joined())
                 if case .tuple = a { return .tuple(repeated) }
                 return .array(repeated)
@@ -76,6 +83,14 @@ enum Operators {
             return try arithmetic(op, a, b, line: line)
         default:
             throw ChatTemplateError(message: "unknown operator \(op)", line: line, kind: "TemplateSyntaxError")
+        }
+    }
+
+    /// Refuses repetitions that would build more than 16 M elements (a memory bomb, not a prompt).
+    private static func checkRepeat(_ size: Int, _ times: Int, line: Int) throws {
+        let (total, overflow) = size.multipliedReportingOverflow(by: max(0, times))
+        if overflow || total > 16 << 20 {
+            throw ChatTemplateError(message: "repetition would build \(overflow ? "too many" : String(total)) elements", line: line, kind: "MemoryError")
         }
     }
 

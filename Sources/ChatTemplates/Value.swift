@@ -1,130 +1,5 @@
 import Foundation
 
-/// A dictionary key: Python's hashable scalars.
-enum DictKey: Hashable {
-    case string(String), int(Int), double(Double), bool(Bool), none
-
-    /// The key for a value, or nil when Python would call it unhashable.
-    init?(_ value: Value) {
-        switch value {
-        case .string(let s), .markup(let s): self = .string(s)
-        case .int(let i): self = .int(i)
-        case .bool(let b): self = .bool(b)
-        case .double(let d): self = .double(d)
-        case .none: self = .none
-        default: return nil
-        }
-    }
-
-    var value: Value {
-        switch self {
-        case .string(let s): return .string(s)
-        case .int(let i): return .int(i)
-        case .double(let d): return .double(d)
-        case .bool(let b): return .bool(b)
-        case .none: return .none
-        }
-    }
-
-    /// The key as `json.dumps` writes it.
-    var jsonKey: String {
-        switch self {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d): return PyFormat.float(d)
-        case .bool(let b): return b ? "true" : "false"
-        case .none: return "null"
-        }
-    }
-}
-
-/// An insertion-ordered dictionary of runtime values.
-struct OrderedDict {
-    private(set) var keys: [DictKey] = []
-    private var storage: [DictKey: Value] = [:]
-
-    init() {}
-
-    init(_ pairs: [(String, Value)]) {
-        for (k, v) in pairs { self[k] = v }
-    }
-
-    init(keyed pairs: [(DictKey, Value)]) {
-        for (k, v) in pairs { self[k] = v }
-    }
-
-    subscript(key: DictKey) -> Value? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
-    }
-
-    subscript(key: String) -> Value? {
-        get { self[DictKey.string(key)] }
-        set { self[DictKey.string(key)] = newValue }
-    }
-
-    var keyValues: [Value] { keys.map(\.value) }
-    var pairs: [(DictKey, Value)] { keys.map { ($0, storage[$0] ?? .none) } }
-    var values: [Value] { keys.map { storage[$0] ?? .none } }
-    var count: Int { keys.count }
-}
-
-/// A `namespace()` object: the one mutable value templates have.
-final class Namespace {
-    var attributes: OrderedDict
-    init(_ attributes: OrderedDict) { self.attributes = attributes }
-}
-
-/// A macro bound to the scope it was defined in.
-final class MacroValue {
-    let definition: MacroDefinition
-    let frame: Frame
-    init(definition: MacroDefinition, frame: Frame) {
-        self.definition = definition
-        self.frame = frame
-    }
-}
-
-/// A Python iterator or view: a generator from `select`/`map`/… (used up by one pass, no
-/// length, not JSON) or a dict view from `.items()`/`.keys()`/`.values()` (reusable, sized).
-final class IteratorBox {
-    let kind: String
-    private var items: [Value]
-    let isView: Bool
-    private var consumed = false
-
-    init(kind: String, items: [Value], isView: Bool = false) {
-        self.kind = kind
-        self.items = items
-        self.isView = isView
-    }
-
-    /// The items; a generator gives them once.
-    func take() -> [Value] {
-        if isView { return items }
-        if consumed { return [] }
-        consumed = true
-        let all = items
-        items = []
-        return all
-    }
-
-    /// The items without using them up (for a view's length and repr).
-    var peek: [Value] { items }
-}
-
-/// A function implemented in Swift (globals, bound methods, `loop.cycle`).
-struct Builtin {
-    var name: String
-    var call: (Interpreter, [Value], [(String, Value)]) throws -> Value
-}
-
 /// A runtime value: JSON's shapes plus Python's tuple, jinja2's Markup and undefined, and callables.
 indirect enum Value {
     /// Undefined, with the message jinja2 gives when something is done with it.
@@ -143,6 +18,7 @@ indirect enum Value {
     case macro(MacroValue)
     case builtin(Builtin)
     case iterator(IteratorBox)
+    case loop(LoopInfo)
 
     /// A single-use generator over `items`.
     static func generator(_ items: [Value], kind: String = "generator") -> Value {
@@ -193,7 +69,7 @@ indirect enum Value {
         case .string(let s), .markup(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .dict(let d): return d.count > 0
-        case .namespace, .macro, .builtin, .iterator: return true
+        case .namespace, .macro, .builtin, .iterator, .loop: return true
         }
     }
 
@@ -233,6 +109,7 @@ indirect enum Value {
         case .macro: return "Macro"
         case .builtin: return "builtin_function_or_method"
         case .iterator(let box): return box.kind
+        case .loop: return "LoopContext"
         }
     }
 
@@ -279,6 +156,7 @@ indirect enum Value {
                 return "\(box.kind)([\(items)])"
             }
             return "<\(box.kind) object>"
+        case .loop(let info): return "<LoopContext \(info.index + 1)/\(info.items.count)>"
         }
     }
 }

@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var sharedPrefix: Int = 0
     @Option(name: .long, help: "Serving benchmark: rounds over all the levels, interleaved; each level reports its median round and its median scaling against the first level.")
     var rounds: Int = 1
+    @Option(name: .long, help: "Serving benchmark: greedy, full (penalties + top-k/top-p/min-p + logprobs=5 on every request), or both (interleaved, same run).")
+    var sampling: String = "greedy"
     @OptionGroup var engine: EngineOptions
     @Flag(name: .long, help: "Only measure memory read bandwidth with 1…--threads threads.") var bandwidth = false
     @Flag(name: .long, help: "Skip the bandwidth measurement in the pp/tg benchmark.") var noBandwidth = false
@@ -62,6 +64,13 @@ struct Bench: ParsableCommand {
 
     func runServing(_ levels: [Int]) throws {
         guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }
+        let modes: [SamplingParams]
+        switch sampling {
+        case "greedy": modes = [.greedy]
+        case "full": modes = [ServingBenchmarkResult.fullSampling]
+        case "both": modes = [.greedy, ServingBenchmarkResult.fullSampling]
+        default: throw ValidationError("--sampling takes greedy, full or both")
+        }
         var config = try engine.config(modelPath: options.resolvedPath(), threads: options.threads)
         if config.maxModelLen == nil { config.maxModelLen = sharedPrefix + promptTokens + genTokens + 1 }
         let e = try LLMEngine(config: config)
@@ -69,13 +78,16 @@ struct Bench: ParsableCommand {
         for round in 0 ..< rounds {
             var results: [ServingBenchmarkResult] = []
             for n in levels {
-                // A different random stream every round, so a round's prompts are never cache hits
-                // for a later one (the engine, and its prefix cache, live across rounds).
-                let r = try e.benchmarkServing(concurrency: n, promptTokens: promptTokens, outputTokens: genTokens,
-                                               sharedPrefixTokens: sharedPrefix, seed: 7 &+ UInt64(round) &* 7_919)
-                results.append(r)
-                if !json {
-                    print((rounds > 1 ? "round \(round + 1) " : "") + line(r))
+                for (m, mode) in modes.enumerated() {
+                    // A different random stream every round and mode, so prompts are never cache hits
+                    // for a later run (the engine, and its prefix cache, live across rounds).
+                    let r = try e.benchmarkServing(concurrency: n, promptTokens: promptTokens, outputTokens: genTokens,
+                                                   sharedPrefixTokens: sharedPrefix,
+                                                   seed: 7 &+ UInt64(round * modes.count + m) &* 7_919, sampling: mode)
+                    results.append(r)
+                    if !json {
+                        print((rounds > 1 ? "round \(round + 1) " : "") + line(r))
+                    }
                 }
             }
             all.append(results)
@@ -87,13 +99,13 @@ struct Bench: ParsableCommand {
         } else if rounds > 1 {
             print("medians over \(rounds) rounds:")
             for r in results {
-                print(line(r) + String(format: "  ×%.2f of concurrency %d (median per round)", r.scalingVsFirst ?? 0, levels[0]))
+                print(line(r) + String(format: "  ×%.3f of the first row (median per round)", r.scalingVsFirst ?? 0))
             }
         }
     }
 
     private func line(_ r: ServingBenchmarkResult) -> String {
-        String(format: "concurrency %3d: %8.1f output tok/s  TTFT p50 %7.1f ms p99 %7.1f ms  ITL p50 %6.1f ms p99 %6.1f ms  KV waste %.3f  peak util %.2f  preemptions %d  prefix hits %d",
+        (sampling == "both" ? "\(r.sampling ?? "") " : "") + String(format: "concurrency %3d: %8.1f output tok/s  TTFT p50 %7.1f ms p99 %7.1f ms  ITL p50 %6.1f ms p99 %6.1f ms  KV waste %.3f  peak util %.2f  preemptions %d  prefix hits %d",
                r.concurrency, r.outputTPS, r.ttftP50Ms, r.ttftP99Ms, r.itlP50Ms, r.itlP99Ms, r.kvWasteFrac, r.kvUtilizationPeak,
                r.preemptions, r.prefixHitTokens)
     }

@@ -1,5 +1,6 @@
 import ChatTemplates
 import Foundation
+import Testing
 
 /// Reads the jinja2 goldens written by scripts/gen_chat_template_fixtures.py.
 enum Fixtures {
@@ -14,8 +15,16 @@ enum Fixtures {
     }
 
     static func json(_ name: String) throws -> JinjaValue {
-        try JinjaValue(json: Data(contentsOf: url(name)))
+        switch name {
+        case "renders.json": return try renders.get()
+        case "conversations.json": return try conversations.get()
+        default: return try JinjaValue(json: Data(contentsOf: url(name)))
+        }
     }
+
+    /// Parsed once: every parameterized case reads them.
+    private static let renders = Result { try JinjaValue(json: Data(contentsOf: url("renders.json"))) }
+    private static let conversations = Result { try JinjaValue(json: Data(contentsOf: url("conversations.json"))) }
 
     static func object(_ value: JinjaValue?) -> JinjaObject? {
         if case .object(let o) = value { return o }
@@ -62,5 +71,3 @@ enum Fixtures {
         }
     }()
 }
-
-import Testing

@@ -37,6 +37,7 @@ import Testing
                     let rendered = try template.render(context, now: Fixtures.now)
                     Issue.record("\(name) × \(conversation) rendered but jinja2 raised \(kind ?? "") \(message ?? ""): \(rendered.prefix(200))")
                 } catch let error as ChatTemplateError {
+                    #expect(error.kind == kind, "\(name) × \(conversation): \(error.message) vs \(message ?? "")")
                     if kind == "TemplateError" {
                         #expect(error.message == message, "\(name) × \(conversation)")
                     }

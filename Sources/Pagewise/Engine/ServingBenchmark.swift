@@ -21,13 +21,32 @@ public struct ServingBenchmarkResult: Sendable, Codable {
     /// With several rounds: the median over rounds of this level's output tok/s divided by the
     /// first level's in the same round (e.g. concurrency 16 over concurrency 1).
     public var scalingVsFirst: Double?
+    /// Which parameters every request used: "greedy", or "full" (`ServingBenchmarkResult.fullSampling`).
+    public var sampling: String?
+
+    /// Every request's parameters in the "full" mode: penalties, top-k / top-p / min-p at a temperature,
+    /// logit bias, a seed, and logprobs = 5 (the sampling issue's cost check).
+    public static var fullSampling: SamplingParams {
+        var p = SamplingParams()
+        p.temperature = 0.8
+        p.topK = 40
+        p.topP = 0.95
+        p.minP = 0.05
+        p.repetitionPenalty = 1.1
+        p.presencePenalty = 0.3
+        p.frequencyPenalty = 0.3
+        p.logitBias = [0: -1, 1: -1]
+        p.logprobs = 5
+        p.seed = 11
+        return p
+    }
 
     enum CodingKeys: String, CodingKey {
         case concurrency, outputTPS = "output_tps", ttftP50Ms = "ttft_p50_ms", ttftP99Ms = "ttft_p99_ms"
         case itlP50Ms = "itl_p50_ms", itlP99Ms = "itl_p99_ms", kvWasteFrac = "kv_waste_frac"
         case kvUtilizationPeak = "kv_utilization_peak", preemptions, prefixHitTokens = "prefix_hit_tokens"
         case computedTokens = "computed_tokens", seconds
-        case outputTPSRounds = "output_tps_rounds", scalingVsFirst = "scaling_vs_first"
+        case outputTPSRounds = "output_tps_rounds", scalingVsFirst = "scaling_vs_first", sampling
     }
 
     /// Several interleaved rounds over the same levels (`rounds[r][i]`: round r, level i) as one
@@ -57,13 +76,13 @@ extension LLMEngine {
     /// `outputTokens` outputs (end-of-generation ignored). Measures aggregate output tokens/s, time
     /// to first token and inter-token latency percentiles, KV waste and preemptions.
     public func benchmarkServing(concurrency: Int, promptTokens: Int, outputTokens: Int, sharedPrefixTokens: Int = 0,
-                                 seed: UInt64 = 7) throws -> ServingBenchmarkResult {
+                                 seed: UInt64 = 7, sampling: SamplingParams = .greedy) throws -> ServingBenchmarkResult {
         // A different stream per level, so one level's prompts are not cache hits for the next.
         var rng = SamplingRNG(seed: seed &+ UInt64(concurrency) &* 1_000_003)
         let vocab = UInt64(model.config.vocabSize)
         func randomTokens(_ n: Int) -> [Int32] { (0 ..< n).map { _ in Int32(rng.next() % vocab) } }
         let prefix = randomTokens(sharedPrefixTokens)
-        var params = SamplingParams.greedy
+        var params = sampling
         params.maxTokens = outputTokens
         params.stopAtEndOfGeneration = false
 
@@ -100,7 +119,8 @@ extension LLMEngine {
             kvWasteFrac: steps == 0 ? 0 : wasteSum / Double(steps), kvUtilizationPeak: peak,
             preemptions: after.preemptions - before.preemptions,
             prefixHitTokens: after.prefixHitTokens - before.prefixHitTokens,
-            computedTokens: after.computedTokens - before.computedTokens, seconds: seconds)
+            computedTokens: after.computedTokens - before.computedTokens, seconds: seconds,
+            sampling: sampling.isPlainGreedy ? "greedy" : "full")
     }
 }
 
