@@ -50,6 +50,7 @@ def stream(port, prompt, max_tokens, hang_up_after=None):
                 conn.close()
                 return None
         if line == b"data: [DONE]\n":
+            raw += r.readline()  # the blank line that ends the event
             break
     conn.close()
     frames = raw.decode().split("\n\n")
@@ -103,7 +104,7 @@ def main():
         if bad:
             failures.append(f"{len(bad)} of {len(results)} streams differ from the prompt run alone, e.g. {bad[0]!r}")
         with ThreadPoolExecutor(32) as pool:
-            futures = [pool.submit(stream, port, PROMPTS[i % 8], 200, 2 if i < 16 else None) for i in range(32)]
+            futures = [pool.submit(stream, port, PROMPTS[i % 8], 4 * a.max_tokens, 2 if i < 16 else None) for i in range(32)]
             for f in futures:
                 f.result()
         deadline = time.time() + 30
