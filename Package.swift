@@ -29,7 +29,7 @@ let package = Package(
         .target(
             name: "Pagewise",
             dependencies: [
-                "GGUF", "Kernels", "Tokenization", "Models",
+                "GGUF", "Kernels", "Tokenization", "Models", "StructuredOutput",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "Pagewise"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport", "StructuredOutput"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "Tokenization", "Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -1,3 +1,4 @@
+import StructuredOutput
 import Tokenization
 
 /// One incremental result of a request, as streamed by `AsyncEngine.generate`.
@@ -110,6 +111,8 @@ final class Sequence {
     var beam: BeamGroup?
     /// A beam's candidates from its latest logits: (token, log-probability), best first.
     var beamCandidates: [(token: Int32, logprob: Float)]?
+    /// The structured-output state (with `params.constraint`).
+    var matcher: GrammarMatcher?
     let emit: OutputSink
 
     init(requestId: String, index: Int, arrival: Int, priority: Int, params: SamplingParams, prompt: [Int32],
@@ -159,6 +162,12 @@ final class Sequence {
         readsPrefixCache = s.readsPrefixCache
         beam = s.beam
         emit = s.emit
+        if let m = s.matcher {
+            // A matcher of its own, brought to the parent's state.
+            let copy = GrammarMatcher(m.grammar)
+            for t in s.tokens[s.promptCount...] { copy.accept(t) }
+            matcher = copy
+        }
     }
 
     var numTokens: Int { tokens.count }
