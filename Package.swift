@@ -37,6 +37,7 @@ let package = Package(
         .target(
             name: "PagewiseServer",
             dependencies: [
+                "StructuredOutput",
                 "Pagewise", "Tokenization", "GGUF", "Models", "ChatTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -43,7 +43,12 @@ struct ChatController: Sendable {
         try serving.checkPrompt(prompt, model: model, maxTokens: requested, param: "messages")
         let maxTokens = requested ?? (model.backend.maxModelLen - prompt.count)
         let logprobs = body.logprobs == true ? (body.topLogprobs ?? 0) : nil
-        let params = try SamplingMapping.params(body.sampling, maxTokens: maxTokens, logprobs: logprobs, vocabSize: tokenizer.vocabSize)
+        let form = try OutputForm.parse(body: data, chat: true)
+        var params = try SamplingMapping.params(body.sampling, maxTokens: maxTokens, logprobs: logprobs, vocabSize: tokenizer.vocabSize)
+        params.constraint = form.constraint
+        if form.constraint != nil, params.beamSearch != nil {
+            throw OpenAIError.badRequest("use_beam_search cannot be combined with \(form.param ?? "structured output")", param: form.param)
+        }
         let n = body.sampling.n ?? 1
         let slot = try AdmissionSlot(serving.admission)
         let run = GenerationRun(id: serving.makeId("chatcmpl-"), prompts: [prompt], params: params, n: n,
@@ -51,7 +56,7 @@ struct ChatController: Sendable {
         let shape = ChatShape(run: run, model: model, created: serving.now, fingerprint: serving.config.systemFingerprint,
                               logprobs: logprobs != nil)
         if body.sampling.stream == true {
-            return try await stream(run, shape: shape, options: body.sampling.streamOptions)
+            return try await stream(run, shape: shape, options: body.sampling.streamOptions, form: form)
         }
         do {
             for try await (i, out) in run.outputs {
@@ -60,21 +65,23 @@ struct ChatController: Sendable {
             }
         } catch {
             run.abort()
-            throw serving.engineError(error)
+            throw serving.engineError(error, param: form.param)
         }
         run.finish()
-        return try Serving.json(shape.response(usage: run.usage))
+        return try Serving.json(shape.response(usage: run.usage, form: form))
     }
 
-    private func stream(_ run: GenerationRun, shape: ChatShape, options: StreamOptions?) async throws -> Response {
+    private func stream(_ run: GenerationRun, shape: ChatShape, options: StreamOptions?, form: OutputForm) async throws -> Response {
         let box = IteratorBox(run.outputs)
         let first: (Int, RequestOutput)?
         do {
             first = try await box.next()
         } catch {
             run.abort()
-            throw serving.engineError(error)
+            throw serving.engineError(error, param: form.param)
         }
+        // With tools the text is read for calls once complete: the choices stream as one chunk each.
+        let buffered = form.tools != .none
         let includeUsage = options?.includeUsage ?? false
         let continuous = includeUsage && (options?.continuousUsageStats ?? false)
         let serving = serving
@@ -86,7 +93,12 @@ struct ChatController: Sendable {
                 }
                 while let (i, out) = pending {
                     run.observe(i, out)
-                    try await writer.write(SSE.encode(shape.chunk(i, out, usage: continuous ? run.usage : nil)))
+                    if buffered {
+                        shape.take(i, out)
+                        if out.finished { try await writer.write(SSE.encode(shape.toolChunk(i, form: form, usage: continuous ? run.usage : nil))) }
+                    } else {
+                        try await writer.write(SSE.encode(shape.chunk(i, out, usage: continuous ? run.usage : nil)))
+                    }
                     do {
                         pending = try await box.next()
                     } catch {

@@ -42,11 +42,17 @@ final class ChatShape: @unchecked Sendable {
         if out.finished { finish[i] = ((out.finishReason ?? .stop).rawValue, StopReasonValue(out.stopReason)) }
     }
 
-    func response(usage: Usage) -> ChatCompletionResponse {
+    func response(usage: Usage, form: OutputForm = OutputForm()) -> ChatCompletionResponse {
         let choices = run.choices.indices.map { i in
-            ChatChoice(index: i, message: ChatResponseMessage(content: run.choices[i].text),
-                       logprobs: wantLogprobs ? ChatLogprobs(content: logprobs[i]) : nil,
-                       finishReason: finish[i].0, stopReason: finish[i].1)
+            var message = ChatResponseMessage(content: run.choices[i].text)
+            var reason = finish[i].0
+            if let (content, calls) = form.toolCalls(in: run.choices[i].text) {
+                message.content = content
+                message.toolCalls = OutputForm.toolCallValues(calls, delta: false)
+                if reason == "stop" { reason = form.toolFinishReason }
+            }
+            return ChatChoice(index: i, message: message, logprobs: wantLogprobs ? ChatLogprobs(content: logprobs[i]) : nil,
+                              finishReason: reason, stopReason: finish[i].1)
         }
         return ChatCompletionResponse(id: run.id, created: created, model: model.name, systemFingerprint: fingerprint,
                                       choices: choices, usage: usage)
@@ -67,6 +73,21 @@ final class ChatShape: @unchecked Sendable {
         }
         let choice = ChatChunkChoice(index: i, delta: ChatDelta(content: out.text.isEmpty && out.finished ? nil : out.text),
                                      logprobs: wantLogprobs ? ChatLogprobs(content: lp) : nil, finishReason: reason, stopReason: stop)
+        return ChatCompletionChunk(id: run.id, created: created, model: model.name, systemFingerprint: fingerprint,
+                                   choices: [choice], usage: usage)
+    }
+
+    /// A whole choice read for tool calls, as one chunk (tool requests stream their result at the end).
+    func toolChunk(_ i: Int, form: OutputForm, usage: Usage?) -> ChatCompletionChunk {
+        let text = run.choices[i].text
+        var delta = ChatDelta(content: text)
+        var reason = finish[i].0
+        if let (content, calls) = form.toolCalls(in: text) {
+            delta = ChatDelta(content: content, toolCalls: OutputForm.toolCallValues(calls, delta: true))
+            if reason == "stop" { reason = form.toolFinishReason }
+        }
+        let choice = ChatChunkChoice(index: i, delta: delta, logprobs: wantLogprobs ? ChatLogprobs(content: logprobs[i]) : nil,
+                                     finishReason: reason, stopReason: finish[i].1)
         return ChatCompletionChunk(id: run.id, created: created, model: model.name, systemFingerprint: fingerprint,
                                    choices: [choice], usage: usage)
     }

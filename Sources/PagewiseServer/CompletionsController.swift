@@ -55,6 +55,11 @@ struct CompletionsController: Sendable {
                                                 vocabSize: tokenizer.vocabSize)
         let echo = body.echo ?? false
         if echo, let k = body.logprobs { params.promptLogprobs = max(params.promptLogprobs ?? 0, k) }
+        let form = try OutputForm.parse(body: data, chat: false)
+        params.constraint = form.constraint
+        if form.constraint != nil, params.beamSearch != nil {
+            throw OpenAIError.badRequest("use_beam_search cannot be combined with \(form.param ?? "structured output")", param: form.param)
+        }
         let n = body.sampling.n ?? 1
         let slot = try AdmissionSlot(serving.admission)
         let run = GenerationRun(id: serving.makeId("cmpl-"), prompts: prompts, params: params, n: n,
@@ -71,7 +76,7 @@ struct CompletionsController: Sendable {
             }
         } catch {
             run.abort()
-            throw serving.engineError(error)
+            throw serving.engineError(error, param: form.param)
         }
         run.finish()
         return try Serving.json(shape.response(choices: Array(0 ..< run.choices.count), final: true, usage: run.usage))

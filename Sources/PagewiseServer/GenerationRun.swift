@@ -93,6 +93,7 @@ final class GenerationRun: @unchecked Sendable {
         let now = ContinuousClock.now
         guard choices.indices.contains(index) else { return }
         if out.index == 0 { cachedTokens[index / n] = out.cachedPromptTokenCount }
+        if let q = out.queueSeconds { serving.metrics.queueTime(q) }
         if !out.newTokens.isEmpty {
             if firstTokenAt == nil { firstTokenAt = now }
             if let last = choices[index].lastTokenAt { serving.metrics.interTokenLatency(Self.seconds(now - last)) }

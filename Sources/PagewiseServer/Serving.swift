@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Models
 import Pagewise
+import StructuredOutput
 import Tokenization
 
 /// What every route group shares: the model host, the configuration, metrics, admission and logger.
@@ -35,9 +36,10 @@ struct Serving: Sendable {
     }
 
     /// The HTTP error for an engine failure: the request's fault (400) or the engine's (500).
-    func engineError(_ error: any Error) -> OpenAIError {
+    func engineError(_ error: any Error, param: String? = nil) -> OpenAIError {
         switch error {
         case let e as OpenAIError: return e
+        case let e as StructuredOutputError: return .badRequest(e.message, param: param ?? "response_format")
         case let e as RequestError:
             switch e {
             case .promptTooLong, .emptyPrompt, .neverFits: return .badRequest(e.description, param: "prompt")

@@ -67,4 +67,6 @@ public struct EngineStats: Sendable, Codable {
     public var beamPeakSharedBlocks = 0
     /// Tokens appended by structured output's jump-forward (forced by the grammar, not sampled).
     public var jumpForwardTokens = 0
+
+    public init() {}
 }

@@ -315,6 +315,7 @@ public final class LLMEngine {
             out.cumulativeLogprob = s.cumulativeLogprob
         }
         if s.params.promptLogprobs != nil, s.outputCount == 1, s.index == 0 { out.promptLogprobs = s.promptLogprobs }
+        if s.outputCount == 1, s.index == 0, let t = s.firstScheduledAt { out.queueSeconds = Double(t &- s.addedAt) / 1e9 }
         s.emit(.success(out))
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import StructuredOutput
 import Tokenization
 
@@ -24,6 +25,8 @@ public struct RequestOutput: Sendable {
     public var promptLogprobs: [PositionLogprobs?]? = nil
     /// Sum of the raw log-probabilities of every token generated so far (with `logprobs`, or beam search).
     public var cumulativeLogprob: Double? = nil
+    /// On the first output: seconds the request waited before it was first scheduled.
+    public var queueSeconds: Double? = nil
 
     public init(requestId: String, index: Int, newTokens: [Int32], text: String, finished: Bool,
                 finishReason: FinishReason?, promptTokenCount: Int, cachedPromptTokenCount: Int) {
@@ -113,6 +116,9 @@ final class Sequence {
     var beamCandidates: [(token: Int32, logprob: Float)]?
     /// The structured-output state (with `params.constraint`).
     var matcher: GrammarMatcher?
+    /// When the request was added, and when it was first scheduled (uptime nanoseconds).
+    let addedAt = DispatchTime.now().uptimeNanoseconds
+    var firstScheduledAt: UInt64?
     let emit: OutputSink
 
     init(requestId: String, index: Int, arrival: Int, priority: Int, params: SamplingParams, prompt: [Int32],

@@ -26,12 +26,19 @@ struct ChatLogprobs: Encodable, Sendable {
 /// The assistant message of a non-streamed chat choice.
 struct ChatResponseMessage: Encodable, Sendable {
     var role = "assistant"
-    var content: String
+    var content: String?
     var toolCalls: [JSONValue] = []
 
     enum CodingKeys: String, CodingKey {
         case role, content
         case toolCalls = "tool_calls"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(role, forKey: .role)
+        try c.encode(content, forKey: .content) // null beside tool calls, as OpenAI
+        try c.encode(toolCalls, forKey: .toolCalls)
     }
 }
 
@@ -79,12 +86,14 @@ struct ChatCompletionResponse: Encodable, Sendable {
 struct ChatDelta: Encodable, Sendable {
     var role: String?
     var content: String?
+    var toolCalls: [JSONValue]?
 
     func encode(to encoder: any Encoder) throws {
-        enum K: String, CodingKey { case role, content }
+        enum K: String, CodingKey { case role, content, tool_calls }
         var c = encoder.container(keyedBy: K.self)
         try c.encodeIfPresent(role, forKey: .role)
         try c.encodeIfPresent(content, forKey: .content)
+        try c.encodeIfPresent(toolCalls, forKey: .tool_calls)
     }
 }
 
