@@ -8,7 +8,7 @@ struct PagewiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagewise",
         abstract: "Run and serve GGUF language models.",
-        subcommands: [Generate.self, Tokenize.self, Inspect.self, Pull.self, Perplexity.self, Bench.self, Plan.self],
+        subcommands: [Generate.self, Serve.self, Template.self, Tokenize.self, Inspect.self, Pull.self, Perplexity.self, Bench.self, Plan.self],
         defaultSubcommand: Generate.self
     )
 }

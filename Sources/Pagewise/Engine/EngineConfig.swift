@@ -81,4 +81,8 @@ public struct EngineStats: Sendable, Codable {
     public var specDraftTokensTotal = 0
     /// Draft tokens accepted (each saved one forward pass of its own).
     public var specAcceptedTokensTotal = 0
+    /// Tokens appended by structured output's jump-forward (forced by the grammar, not sampled).
+    public var jumpForwardTokens = 0
+
+    public init() {}
 }

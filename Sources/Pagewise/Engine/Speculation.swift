@@ -92,7 +92,8 @@ extension LLMEngine {
     /// fully accepted draft) ends the run. Each token goes through the ordinary append, so EOS,
     /// stop strings and max_tokens cut the run exactly where decoding would. The K/V of rejected
     /// positions is dropped: `numComputed` covers only kept tokens, blocks past it are freed, and
-    /// only kept tokens ever reach the prefix cache.
+    /// only kept tokens ever reach the prefix cache. With a structured-output constraint the grammar
+    /// mask applies position by position too (the matcher advances with each appended token).
     func verify(_ s: Sequence, first: Int, draft: [Int32], rows start: Int, row: (Int) -> UnsafeBufferPointer<Float>) {
         s.numComputed = first + 1
         blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
@@ -104,6 +105,9 @@ extension LLMEngine {
             accepted += 1
             s.numComputed += 1
             blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
+            // Structured output's jump-forward appended forced tokens after it: the next step
+            // computes them like a prefill chunk, and the rest of the draft no longer lines up.
+            if s.numTokens > before + 1 { break }
         }
         stats.specDraftsTotal += 1
         stats.specDraftTokensTotal += draft.count
