@@ -26,6 +26,7 @@ let package = Package(
             name: "Pagewise",
             dependencies: [
                 "GGUF", "Kernels", "Tokenization", "Models",
+                "ChatTemplates", // pagewise chat's templates (ChatPromptTemplate)
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
