@@ -4,7 +4,7 @@ import GGUF
 import Tokenization
 
 /// Why a chat prompt could not be made.
-public enum ChatPromptError: Error, CustomStringConvertible, Sendable {
+public enum ChatPromptError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The model has no `tokenizer.chat_template` and no built-in template fits its architecture.
     case noTemplate(architecture: String?)
     /// `--chat-template` named neither a built-in template nor a readable file.

@@ -17,6 +17,18 @@ public struct ChatTurnStats: Sendable, Equatable {
     /// True when the caller's task was cancelled (Ctrl-C) before the answer ended.
     public var interrupted = false
 
+    /// Makes stats.
+    public init(promptTokens: Int = 0, cachedPromptTokens: Int = 0, completionTokens: Int = 0, timeToFirstToken: Double = 0,
+                totalSeconds: Double = 0, finishReason: String? = nil, interrupted: Bool = false) {
+        self.promptTokens = promptTokens
+        self.cachedPromptTokens = cachedPromptTokens
+        self.completionTokens = completionTokens
+        self.timeToFirstToken = timeToFirstToken
+        self.totalSeconds = totalSeconds
+        self.finishReason = finishReason
+        self.interrupted = interrupted
+    }
+
     /// Generated tokens per second after the first one.
     public var tokensPerSecond: Double {
         let decode = totalSeconds - timeToFirstToken

@@ -44,17 +44,17 @@ public struct HubModelName: Sendable, Equatable, CustomStringConvertible {
             guard !revision.isEmpty else { return nil }
         }
         var parts = body.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var quant: String?
+        if parts.count == 2, let colon = parts[1].firstIndex(of: ":") {
+            quant = String(parts[1][parts[1].index(after: colon)...]).uppercased()
+            parts[1] = String(parts[1][..<colon])
+            guard quant?.isEmpty == false else { return nil }
+        }
         guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return nil }
         let valid = parts.prefix(2).allSatisfy { $0.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } }
         guard valid else { return nil }
         if parts.count == 2 {
             guard hubPrefix else { return nil }
-            var quant: String?
-            if let colon = parts[1].firstIndex(of: ":") {
-                quant = String(parts[1][parts[1].index(after: colon)...]).uppercased()
-                parts[1] = String(parts[1][..<colon])
-                guard let q = quant, !q.isEmpty, !parts[1].isEmpty else { return nil }
-            }
             self.init(repository: "\(parts[0])/\(parts[1])", revision: revision, selection: .quantization(quant))
         } else {
             guard parts.last?.lowercased().hasSuffix(".gguf") == true else { return nil }
