@@ -174,6 +174,11 @@ final class InterruptHandler: @unchecked Sendable {
     }
 
     func install() {
+        // A parent may have passed on a mask that blocks SIGINT (dispatch threads block every signal).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "pagewise.chat.sigint"))
         s.setEventHandler { [weak self] in

@@ -52,13 +52,24 @@ struct ChatCLITests {
 
     static let tmuxAvailable = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].contains { FileManager.default.isExecutableFile(atPath: $0) }
 
+    static let socket = "pagewise-test-\(getpid())"
+
     static func tmux(_ args: [String]) -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux"] + args
+        // A server of our own, not the user's.
+        p.arguments = ["tmux", "-L", socket] + args
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        // The server that new-session starts keeps its stdout: only capture-pane's is read.
+        guard args.first == "capture-pane" else {
+            p.standardOutput = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return "" }
+            p.waitUntilExit()
+            return ""
+        }
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return "" }
         let d = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
@@ -83,7 +94,7 @@ struct ChatCLITests {
         let name = "pagewise-chat-\(UUID().uuidString.prefix(8))"
         let command = ([try CLITests.binary().path] + Self.chatArguments(model)).map { "'\($0)'" }.joined(separator: " ")
         _ = Self.tmux(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", command + "; echo CHAT-EXITED $?; sleep 30"])
-        defer { _ = Self.tmux(["kill-session", "-t", name]) }
+        defer { _ = Self.tmux(["kill-server"]) }
 
         var pane = Self.waitFor(name, seconds: 300) { $0.contains(">>> ") }
         #expect(pane.contains("/help"), "\(pane)")

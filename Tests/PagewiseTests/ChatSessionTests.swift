@@ -31,7 +31,9 @@ struct ChatSessionTests {
 
     @Test func builtinTemplateWhenTheModelHasNone() throws {
         #expect(try ChatPromptTemplate.source(metadata: GGUFMetadata(), architecture: "gemma3").contains("<start_of_turn>"))
-        #expect(throws: ChatPromptError.self) { try ChatPromptTemplate.source(metadata: GGUFMetadata(), architecture: "nonesuch") }
+        // Everything else falls back to ChatML, as llama.cpp and Ollama do; no architecture at all has none.
+        #expect(try ChatPromptTemplate.source(metadata: GGUFMetadata(), architecture: "nonesuch").contains("<|im_start|>"))
+        #expect(throws: ChatPromptError.noTemplate(architecture: nil)) { try ChatPromptTemplate.source(metadata: GGUFMetadata(), architecture: nil) }
         #expect(try ChatPromptTemplate.source(metadata: GGUFMetadata(), architecture: nil, override: "chatml").contains("<|im_start|>"))
         #expect(throws: ChatPromptError.unknownTemplate("/no/such/file.jinja")) {
             try ChatPromptTemplate.source(metadata: GGUFMetadata(), architecture: "llama", override: "/no/such/file.jinja")

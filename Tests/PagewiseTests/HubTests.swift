@@ -42,7 +42,7 @@ struct HubTests {
     @Test func pullByQuantization() throws {
         let hub = try FakeHub()
         let store = ModelStore(cacheDirectory: hub.cache.path)
-        let client = HubClient(endpoint: hub.endpoint, token: nil)
+        let client = HubClient(endpoint: hub.endpoint, token: "")
         let name = try #require(HubModelName("hf.co/test/tiny:Q8_0"))
         let path = try store.pull(name, client: client)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == hub.bytes("test/tiny/tiny-Q8_0.gguf"))
@@ -74,7 +74,7 @@ struct HubTests {
     @Test func pullByFile() throws {
         let hub = try FakeHub()
         let store = ModelStore(cacheDirectory: hub.cache.path)
-        let client = HubClient(endpoint: hub.endpoint, token: nil)
+        let client = HubClient(endpoint: hub.endpoint, token: "")
         let info = try client.fileInfo(repository: "test/tiny", revision: "main", path: "tiny-Q8_0.gguf")
         #expect(info.size == 108_960)
         #expect(info.sha256 == (try ModelStore.sha256(ofFile: hub.root.appendingPathComponent("test/tiny/tiny-Q8_0.gguf").path)))
@@ -88,7 +88,7 @@ struct HubTests {
         let hub = try FakeHub(extra: ["--drop", "tiny-Q8_0.gguf"])
         let store = ModelStore(cacheDirectory: hub.cache.path)
         let reports = Reports()
-        let path = try store.pull(#require(HubModelName("test/tiny/tiny-Q8_0.gguf")), client: HubClient(endpoint: hub.endpoint, token: nil),
+        let path = try store.pull(#require(HubModelName("test/tiny/tiny-Q8_0.gguf")), client: HubClient(endpoint: hub.endpoint, token: ""),
                                   progress: { reports.add($0) })
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == hub.bytes("test/tiny/tiny-Q8_0.gguf"))
         let cdn = try hub.requests().filter { $0.path.hasPrefix("/cdn/") }
@@ -104,7 +104,7 @@ struct HubTests {
         let store = ModelStore(cacheDirectory: hub.cache.path)
         let name = try #require(HubModelName("hf.co/gated/tiny:Q8_0"))
         #expect(throws: HubError.unauthorized(repository: "gated/tiny", hadToken: false)) {
-            try store.pull(name, client: HubClient(endpoint: hub.endpoint, token: nil))
+            try store.pull(name, client: HubClient(endpoint: hub.endpoint, token: ""))
         }
         #expect(throws: HubError.unauthorized(repository: "gated/tiny", hadToken: true)) {
             try store.pull(name, client: HubClient(endpoint: hub.endpoint, token: "wrong"))
@@ -117,7 +117,7 @@ struct HubTests {
     @Test func missingThingsSayWhat() throws {
         let hub = try FakeHub()
         let store = ModelStore(cacheDirectory: hub.cache.path)
-        let client = HubClient(endpoint: hub.endpoint, token: nil)
+        let client = HubClient(endpoint: hub.endpoint, token: "")
         #expect(throws: HubError.notFound("test/nope@main")) { try store.pull(HubModelName("hf.co/test/nope")!, client: client) }
         #expect(throws: HubError.notFound("test/tiny/nope.gguf@main")) { try store.pull(HubModelName("test/tiny/nope.gguf")!, client: client) }
         #expect(throws: HubError.noMatchingFile(repository: "test/tiny", quantization: "Q2_K", available: ["Q4_K_M", "Q8_0"])) {
@@ -130,7 +130,7 @@ struct HubTests {
     @Test func checksumMismatchRemovesDownload() throws {
         let hub = try FakeHub(extra: ["--bad-sha", "tiny-Q8_0.gguf"])
         let store = ModelStore(cacheDirectory: hub.cache.path)
-        #expect(throws: HubError.self) { try store.pull(HubModelName("hf.co/test/tiny:Q8_0")!, client: HubClient(endpoint: hub.endpoint, token: nil)) }
+        #expect(throws: HubError.self) { try store.pull(HubModelName("hf.co/test/tiny:Q8_0")!, client: HubClient(endpoint: hub.endpoint, token: "")) }
         let dir = hub.cache.appendingPathComponent("hub/test/tiny").path
         let left = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         #expect(left.allSatisfy { $0.hasSuffix(".lock") }, "\(left)")
@@ -143,7 +143,7 @@ struct HubTests {
         let paths = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0 ..< 2 {
                 group.addTask {
-                    try ModelStore(cacheDirectory: cache).pull(HubModelName("test/tiny/tiny-Q8_0.gguf")!, client: HubClient(endpoint: endpoint, token: nil))
+                    try ModelStore(cacheDirectory: cache).pull(HubModelName("test/tiny/tiny-Q8_0.gguf")!, client: HubClient(endpoint: endpoint, token: ""))
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -157,7 +157,7 @@ struct HubTests {
     @Test func splitModelMergedIntoOne() throws {
         let hub = try FakeHub()
         let store = ModelStore(cacheDirectory: hub.cache.path)
-        let path = try store.pull(#require(HubModelName("hf.co/test/split:Q8_0")), client: HubClient(endpoint: hub.endpoint, token: nil))
+        let path = try store.pull(#require(HubModelName("hf.co/test/split:Q8_0")), client: HubClient(endpoint: hub.endpoint, token: ""))
         let merged = try GGUFFile(path: path)
         let original = try GGUFFile(path: FakeHub.tiny.appendingPathComponent("llama-q8_0.gguf").path)
         #expect(merged.metadata.keys.filter { !$0.hasPrefix("split.") }.sorted() == original.metadata.keys.sorted())

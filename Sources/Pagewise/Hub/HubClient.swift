@@ -31,13 +31,16 @@ public struct HubClient: Sendable {
     /// The access token, if any.
     public let token: String?
 
-    /// A client; nil arguments are taken from `HF_ENDPOINT` and `HF_TOKEN` (or `HUGGING_FACE_HUB_TOKEN`).
+    /// A client; nil arguments are taken from `HF_ENDPOINT` and `HF_TOKEN` (or `HUGGING_FACE_HUB_TOKEN`);
+    /// an empty `token` sends none.
     public init(endpoint: String? = nil, token: String? = nil) {
         let env = ProcessInfo.processInfo.environment
         var e = endpoint ?? env["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         while e.hasSuffix("/") { e.removeLast() }
         self.endpoint = e
-        self.token = token ?? [env["HF_TOKEN"], env["HUGGING_FACE_HUB_TOKEN"]].compactMap { $0 }.first { !$0.isEmpty }
+        // An empty token means none (and keeps the environment's out).
+        let chosen = token ?? [env["HF_TOKEN"], env["HUGGING_FACE_HUB_TOKEN"]].compactMap { $0 }.first { !$0.isEmpty }
+        self.token = chosen?.isEmpty == false ? chosen : nil
     }
 
     /// Every file of `repository` at `revision` (recursively).
