@@ -11,6 +11,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "GGUF"),
@@ -25,16 +29,31 @@ let package = Package(
         .target(
             name: "Pagewise",
             dependencies: [
-                "GGUF", "Kernels", "Tokenization", "Models",
+                "GGUF", "Kernels", "Tokenization", "Models", "StructuredOutput",
                 "ChatTemplates", // pagewise chat's templates (ChatPromptTemplate)
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The OpenAI-compatible HTTP server (`pagewise serve`).
+        .target(
+            name: "PagewiseServer",
+            dependencies: [
+                "StructuredOutput",
+                "Pagewise", "Tokenization", "GGUF", "Models", "ChatTemplates",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "PagewiseCLI",
             dependencies: [
                 "Pagewise",
+                "PagewiseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Shared by the test targets that need the real models; not a product.
@@ -43,8 +62,16 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "Pagewise"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PagewiseTests", dependencies: ["Pagewise", "TestSupport", "StructuredOutput"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "Tokenization", "Pagewise", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "PagewiseServerTests",
+            dependencies: [
+                "PagewiseServer", "Pagewise", "TestSupport", "GGUF", "Tokenization",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

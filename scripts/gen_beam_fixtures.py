@@ -70,6 +70,7 @@ def beam_search(llm, prompt, width, max_tokens, length_penalty, early_stopping, 
 
     live = [(list(prompt), 0.0)]
     min_gap = float("inf")
+    seen = {"eos_added": False, "eos_late_rank": False}
     while True:
         cands = []
         for b, (toks, cum) in enumerate(live):
@@ -84,6 +85,8 @@ def beam_search(llm, prompt, width, max_tokens, length_penalty, early_stopping, 
         nxt = []
         for rank, (c, b, t) in enumerate(cands):
             if t == EOS:
+                seen["eos_late_rank"] |= width <= rank < 2 * width
+                seen["eos_added"] |= rank < width
                 if rank < eos_rank_limit:
                     add(live[b][0] + [t], c, length + eos_length_offset, True)
                 continue
@@ -97,6 +100,7 @@ def beam_search(llm, prompt, width, max_tokens, length_penalty, early_stopping, 
                     add(live[b][0] + [t], c, length, False)
             break
         live = [(live[b][0] + [t], c) for c, b, t in nxt]
+    beam_search.seen = seen
     return [{"tokens": h[1][len(prompt):], "cumulative_logprob": h[2], "score": h[0], "eos": h[3]} for h in finished], min_gap
 
 
@@ -116,11 +120,11 @@ def main():
     # tokens ranked W..2W-1 admitted; the end token counted in the length).
     wanted = {
         "eos": lambda b, p, s: any(h["eos"] for h in b),
-        "eos-rank": lambda b, p, s: b != beam_search(llm, p, *s, eos_rank_limit=2 * s[0])[0],
-        "eos-length": lambda b, p, s: b != beam_search(llm, p, *s, eos_length_offset=0)[0],
+        "eos-rank": lambda b, p, s: beam_search.seen["eos_late_rank"] and b != beam_search(llm, p, *s, eos_rank_limit=2 * s[0])[0],
+        "eos-length": lambda b, p, s: beam_search.seen["eos_added"] and b != beam_search(llm, p, *s, eos_length_offset=0)[0],
     }
     for name, test in wanted.items():
-        for seed in range(3000):
+        for seed in range(1500):
             r = np.random.RandomState(1000 + seed)
             setting = (4, 10, [1.0, 2.0, 0.5][seed % 3], ["false", "true", "never"][seed % 3 == 1 and 1 or 0])
             prompt = [1] + [int(x) for x in r.randint(3, 300, size=6)]

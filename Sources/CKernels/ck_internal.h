@@ -170,7 +170,28 @@ static inline size_t ck_x16_record(int g, int b, int ng, int nb) {
     return (size_t)g * (size_t)nb + (size_t)b;
 }
 
+/* Row-interleaved K-quant layout (ck_interleave_k; described in CKernels.h): record offsets and
+   sizes. Records are in group order, super-blocks in order within a group: record (g, sb) at
+   (g * nsb + sb) * rec. */
+#define CK_XK_Q4K_Q 320
+#define CK_XK_Q4K_REC (320 + 2048)
+#define CK_XK_Q5K_QH 320
+#define CK_XK_Q5K_Q 832
+#define CK_XK_Q5K_REC (832 + 2048)
+#define CK_XK_Q6K_QL 288
+#define CK_XK_Q6K_QH 2336
+#define CK_XK_Q6K_REC (2336 + 1024)
+size_t ck_xk_record_bytes(int type);
+size_t ck_interleave_k_bytes(int type, int rows, int cols);
+void ck_interleave_k(int type, const void *src, size_t rowBytes, int rows, int cols, void *dst);
+
 #if defined(__x86_64__)
+/* Rows [r0,r1) x tokens [t0,t1) of a K-quant matrix from its row-interleaved copy, whole 16-row
+   groups only: returns 0 when it cannot (nothing written), else sets [*gs, *ge) to the rows done. */
+int ck_gemm_xk_avx512(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
+                      float *y, size_t ldy, int *gs, int *ge);
+int ck_gemm_xk_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
+                    float *y, size_t ldy, int *gs, int *ge);
 void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,

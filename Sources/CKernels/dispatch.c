@@ -30,7 +30,17 @@ void ck_gemm_qx(int isa, int type, const void *w, const void *wx, int rows, size
                 const ck_act *a, int t0, int t1, float *y, size_t ldy) {
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512) { ck_gemm_qx_avx512(type, (const uint8_t *)w, (const uint8_t *)wx, rows, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
-    if (isa == CK_ISA_AVX2) { ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
+    if (isa == CK_ISA_AVX2) {
+        int gs, ge;
+        /* K-quants: 16-row groups from the row-interleaved copy, the rows outside them directly */
+        if (wx != NULL && ck_gemm_xk_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+            if (r0 < gs) ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, gs, cols, a, t0, t1, y, ldy);
+            if (ge < r1) ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, ge, r1, cols, a, t0, t1, y, ldy);
+            return;
+        }
+        ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, r1, cols, a, t0, t1, y, ldy);
+        return;
+    }
 #endif
     (void)isa; (void)wx; (void)rows;
 #if defined(__aarch64__)

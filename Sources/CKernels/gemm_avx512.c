@@ -809,6 +809,20 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int rows, int r0, int r1, 
 void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, size_t rb, int r0, int r1, int cols,
                        const ck_act *a, int t0, int t1, float *y, size_t ldy) {
     int gs, ge;
+    /* K-quants on their row-interleaved copy. The AVX-512 kernel for it (gemm_xk_avx512.c) has not
+       been run yet (written on a machine without AVX-512): until it is checked against the
+       portable path there, this level uses the AVX2 one, which is (bitwise equal, tested). */
+#ifdef CK_XK_AVX512
+#define CK_XK_AT_512 ck_gemm_xk_avx512
+#else
+#define CK_XK_AT_512 ck_gemm_xk_avx2
+#endif
+    if (wx != NULL && (type == CK_Q4_K || type == CK_Q5_K || type == CK_Q6_K) &&
+        CK_XK_AT_512(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+        if (r0 < gs) ck_gemm_q_avx512(type, w, rb, r0, gs, cols, a, t0, t1, y, ldy);
+        if (ge < r1) ck_gemm_q_avx512(type, w, rb, ge, r1, cols, a, t0, t1, y, ldy);
+        return;
+    }
     if (wx != NULL && t1 - t0 >= CK_X16_MIN_T && gemm_x16(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
         if (r0 < gs) ck_gemm_q_avx512(type, w, rb, r0, gs, cols, a, t0, t1, y, ldy);
         if (ge < r1) ck_gemm_q_avx512(type, w, rb, ge, r1, cols, a, t0, t1, y, ldy);

@@ -105,14 +105,16 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     /// Generates after `prompt`, calling `onToken` with each sampled token (return false to stop).
-    /// The sampled end-of-generation token, if any, is passed too.
+    /// The sampled end-of-generation token, if any, is passed too. The logits processors, min/max
+    /// tokens and `stopTokenIds` apply; stop strings, logprobs, structured output, n > 1 and beam
+    /// search are the engine's (`LLMEngine`, `AsyncEngine`).
     @discardableResult
     public func generate(prompt: [Int32], params: SamplingParams, onToken: (Int32) throws -> Bool) throws -> FinishReason {
         try params.validate()
         guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
         guard prompt.count < contextLength else { throw RequestError.promptTooLong(tokens: prompt.count, limit: contextLength - 1) }
-        guard params.beamSearch == nil else {
-            throw RequestError.invalidRequest("beam search runs in the engine (LLMEngine / AsyncEngine), not in InferenceSession")
+        guard params.beamSearch == nil, params.constraint == nil else {
+            throw RequestError.invalidRequest("beam search and structured output run in the engine (LLMEngine / AsyncEngine), not in InferenceSession")
         }
         try params.validate(vocabSize: model.config.vocabSize)
         var sampler = Sampler(params: params, prompt: prompt, badWords: Sampler.badWordSequences(params.badWords, tokenizer: tokenizer),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Kernels
+import StructuredOutput
 import Tokenization
 
 /// xoshiro256** seeded through SplitMix64: fast, reproducible across platforms.
@@ -39,6 +40,8 @@ public final class SamplerScratch {
     var row: [Float] = []
     var candidates: [(id: Int32, logit: Float)] = []
     var weights: [Double] = []
+    /// A structured-output mask (one bit per token).
+    var mask: [UInt32] = []
 
     public init() {}
 
@@ -124,24 +127,28 @@ public struct Sampler: Sendable {
     var isGreedy: Bool { params.temperature < Self.greedyEpsilon }
 
     /// Picks the next token from one row of raw logits. `output` is what the sequence generated so
-    /// far (for bad words). Throws when the request's constraints leave no token.
+    /// far (for bad words); `mask` is a structured-output constraint's allowed tokens (bit i%32 of
+    /// word i/32), applied after the other processors. Throws when nothing is allowed.
     public mutating func sample(_ raw: UnsafeBufferPointer<Float>, output: ArraySlice<Int32> = [],
-                                scratch: SamplerScratch) throws -> Int32 {
-        if isGreedy && !params.hasLogitsProcessors { return Self.argmax(raw) }
+                                mask: UnsafeBufferPointer<UInt32>? = nil, scratch: SamplerScratch) throws -> Int32 {
+        if isGreedy && !params.hasLogitsProcessors && mask == nil { return Self.argmax(raw) }
         let vocab = raw.count
         scratch.reserve(vocab: vocab)
         return try scratch.row.withUnsafeMutableBufferPointer { buf -> Int32 in
             let row = UnsafeMutableBufferPointer(rebasing: buf[0 ..< vocab])
             let logits: UnsafeBufferPointer<Float>
-            if params.hasLogitsProcessors {
+            if params.hasLogitsProcessors || mask != nil {
                 applyProcessors(raw, into: row, output: output)
+                if let mask { TokenBitmask.apply(mask, to: row) }
                 logits = UnsafeBufferPointer(row)
             } else {
                 logits = raw
             }
             let best = Self.argmax(logits)
             guard logits[Int(best)] > -Float.infinity else {
-                throw SamplingError.noAllowedToken("every token is banned by this request's allowed_token_ids, bad_words, logit_bias or min_tokens")
+                throw SamplingError.noAllowedToken(mask == nil
+                    ? "every token is banned by this request's allowed_token_ids, bad_words, logit_bias or min_tokens"
+                    : "the structured-output constraint allows no token that the other parameters allow")
             }
             if isGreedy { return best }
             return draw(logits, maxLogit: logits[Int(best)], scratch: scratch)

@@ -1,3 +1,5 @@
+import StructuredOutput
+
 /// How a request picks its tokens and when it stops: vLLM's `SamplingParams`, field for field
 /// where the two overlap (Swift spelling; the validation messages use vLLM's snake_case names).
 ///
@@ -5,8 +7,10 @@
 /// 1. `allowedTokenIds` (everything else → −∞), `badWords`,
 /// 2. `minTokens` (EOS and `stopTokenIds` → −∞ until reached), `logitBias`,
 /// 3. `repetitionPenalty` (prompt + output tokens), `frequencyPenalty`, `presencePenalty` (output tokens),
-/// 4. greedy (temperature 0) takes the argmax here; otherwise `temperature`,
-/// 5. `minP`, `topK`, `topP`, then one draw from the request's own random stream.
+/// 4. `constraint`: the grammar's allowed next tokens (everything else → −∞; end of generation only
+///    where the grammar may end),
+/// 5. greedy (temperature 0) takes the argmax here; otherwise `temperature`,
+/// 6. `minP`, `topK`, `topP`, then one draw from the request's own random stream.
 /// `logprobs` and `promptLogprobs` come from the raw logits, before any processor (vLLM's default
 /// `raw_logprobs`).
 public struct SamplingParams: Sendable, Equatable {
@@ -59,6 +63,11 @@ public struct SamplingParams: Sendable, Equatable {
     public var skipSpecialTokens = true
     /// Beam search instead of sampling (`n` is the beam width; see `BeamSearchOptions`).
     public var beamSearch: BeamSearchOptions? = nil
+    /// Structured output: the text must match this JSON schema / regex / choice / grammar.
+    public var constraint: Constraint? = nil
+    /// With a constraint: append the tokens the grammar forces without sampling them one by one
+    /// (jump-forward; off when `logprobs` are asked for, as forced tokens have none).
+    public var jumpForward = true
 
     public init() {}
 
@@ -116,7 +125,10 @@ public struct SamplingParams: Sendable, Equatable {
         if let k = promptLogprobs, !(0 ... Self.maxLogprobs).contains(k) {
             throw bad("prompt_logprobs must be in [0, \(Self.maxLogprobs)], got \(k)")
         }
-        if let b = beamSearch { try b.validate() }
+        if let b = beamSearch {
+            try b.validate()
+            if constraint != nil { throw bad("beam search with a structured-output constraint is not supported") }
+        }
     }
 
     /// Checks the token ids against the model's vocabulary.

@@ -8,7 +8,8 @@ struct PagewiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagewise",
         abstract: "Run and serve GGUF language models.",
-        subcommands: [Generate.self, Chat.self, Tokenize.self, Inspect.self, Pull.self, List.self, Remove.self, Perplexity.self, Bench.self, Plan.self],
+        subcommands: [Generate.self, Chat.self, Serve.self, Template.self, Tokenize.self, Inspect.self, Pull.self, List.self, Remove.self,
+                      Perplexity.self, Bench.self, Plan.self],
         defaultSubcommand: Generate.self
     )
 }

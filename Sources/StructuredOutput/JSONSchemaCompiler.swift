@@ -31,6 +31,10 @@ struct JSONSchemaCompiler {
     private var refRules: [String: String] = [:]
     private var counter = 0
     private var depth = 0
+    /// Subschemas compiled so far: merged branches are compiled inline, so a small schema could
+    /// otherwise ask for exponential work.
+    private var work = 0
+    static let maxWork = 20_000
 
     /// Keywords that only annotate (nothing to enforce).
     static let annotations: Set<String> = [
@@ -130,6 +134,11 @@ struct JSONSchemaCompiler {
     mutating func schema(_ v: JSONValue, path: String) throws -> GExpr {
         depth += 1
         defer { depth -= 1 }
+        work += 1
+        if work > JSONSchemaCompiler.maxWork {
+            throw StructuredOutputError(.unsupportedKeyword("complexity"),
+                                        "JSON Schema expands to more than \(JSONSchemaCompiler.maxWork) subschemas (combinators merged into references); simplify it")
+        }
         if depth > 64 {
             throw StructuredOutputError(.unsupportedKeyword("nesting"), "JSON Schema nests deeper than 64 levels at \(path)")
         }

@@ -268,6 +268,104 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
         }
     }
 
+    /// Random K-quant super-blocks whose F16 scales (and mins) are modest normal numbers; every
+    /// other byte (6-bit scales, quants, high bits) random.
+    func randomKBlocks(_ type: QuantType, rows: Int, cols: Int, _ rng: inout TestRNG) -> [UInt8] {
+        var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for b in 0..<(raw.count / type.blockBytes) {
+            let o = b * type.blockBytes
+            for s in (type == .q6_K ? [208] : [0, 2]) {
+                raw[o + s] = UInt8(truncatingIfNeeded: rng.next())
+                raw[o + s + 1] = 0x14 | UInt8(truncatingIfNeeded: rng.next() & 0x3)
+            }
+        }
+        return raw
+    }
+
+    /// K-quants on their row-interleaved copy (AVX2 and AVX-512 CPUs): for every token count
+    /// (token groups of 4 and their remainders, chunks of 16), thread count, width (1 to 8
+    /// super-blocks) and row count (a copy is made for rows a multiple of 16; ranges that cut
+    /// groups are in the next test), bitwise the portable result on the original layout, at every
+    /// level the CPU has.
+    @Test(arguments: [QuantType.q4_K, .q5_K, .q6_K])
+    func interleavedKCopyMatchesPortable(type: QuantType) {
+        var rng = TestRNG(seed: 78)
+        for (rows, cols) in [(16, 256), (48, 768), (64, 2048)] {
+            let raw = randomKBlocks(type, rows: rows, cols: cols, &rng)
+            let maxTokens = 37
+            let x = rng.floats(cols * maxTokens, scale: 3)
+            raw.withUnsafeBytes { buf in
+                let plain = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols)
+                let inter = plain.withInterleavedCopy()
+                if KernelDispatch.detected >= .avx2 {
+                    #expect(inter.interleaved != nil, "\(type) \(rows)x\(cols) has an interleaved copy")
+                    let rec = ["q4_K": 2368, "q5_K": 2880, "q6_K": 3360]["\(type)"]!
+                    #expect(inter.interleavedByteCount == rows / 16 * cols / 256 * rec)
+                }
+                func go(_ w: WeightMatrix, _ n: Int, threads: Int, level: KernelDispatch.Level) -> [Float] {
+                    var y = [Float](repeating: .nan, count: n * (rows + 5))
+                    x.withUnsafeBufferPointer { xb in
+                        y.withUnsafeMutableBufferPointer { yb in
+                            matmul(w, xb.baseAddress!, ldx: cols, nTokens: n, yb.baseAddress!, ldy: rows + 5,
+                                   pool: ThreadPool(threadCount: threads), scratch: MatMulScratch(), level: level)
+                        }
+                    }
+                    return y
+                }
+                let ref = go(plain, maxTokens, threads: 1, level: .portable)
+                for level in [KernelDispatch.Level.avx2, .avx512] where level <= KernelDispatch.detected {
+                    for n in [1, 2, 3, 4, 5, 7, 8, 16, 17, 21, 37] {
+                        for threads in [1, 2] {
+                            let y = go(inter, n, threads: threads, level: level)
+                            #expect(y.map(\.bitPattern) == Array(ref[0..<(n * (rows + 5))]).map(\.bitPattern),
+                                    "\(type) \(rows)x\(cols) n=\(n) threads=\(threads) level \(level)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The K-quant interleaved kernel on any row range (whole groups, ranges that start or end
+    /// inside a group): bitwise the portable kernel on the original layout.
+    @Test(arguments: [QuantType.q4_K, .q5_K, .q6_K])
+    func interleavedKKernelOnRowRanges(type: QuantType) {
+        var rng = TestRNG(seed: 92)
+        let cols = 512, maxTokens = 9
+        for rows in [48, 64] {
+            let raw = randomKBlocks(type, rows: rows, cols: cols, &rng)
+            let x = rng.floats(cols * maxTokens, scale: 3)
+            var q = [Int8](repeating: 0, count: cols * maxTokens)
+            var d = [Float](repeating: 0, count: cols / 256 * maxTokens)
+            var bs = [Int16](repeating: 0, count: cols / 16 * maxTokens)
+            raw.withUnsafeBytes { buf in
+                let inter = WeightMatrix(data: buf.baseAddress!, type: type, rows: rows, cols: cols).withInterleavedCopy()
+                guard let wx = inter.interleaved else { return }   // no AVX2: no copy to test
+                q.withUnsafeMutableBufferPointer { qb in d.withUnsafeMutableBufferPointer { db in
+                bs.withUnsafeMutableBufferPointer { bb in
+                    var act = ck_act(q: qb.baseAddress!, d: db.baseAddress!, s: nil, bsums: bb.baseAddress!, qStride: cols,
+                                     dStride: cols / 256, bStride: cols / 16, pq: nil, pd: nil, ps: nil, pn: 0, asum: nil)
+                    x.withUnsafeBufferPointer { xb in
+                        ck_quantize_act_range(Int32(KernelDispatch.Level.portable.rawValue), 256, xb.baseAddress!, cols, Int32(cols),
+                                              0, Int32(maxTokens), &act, nil)
+                    }
+                    for level in [KernelDispatch.Level.avx2, .avx512] where level <= KernelDispatch.detected {
+                        for (r0, r1) in [(0, rows), (16, rows), (16, 32), (rows - 16, rows), (5, rows - 3), (3, 14), (32, rows)] where r0 < r1 {
+                            for n in [1, 4, 6, maxTokens] {
+                                var want = [Float](repeating: .nan, count: n * rows), got = want
+                                ck_gemm_q(Int32(KernelDispatch.Level.portable.rawValue), Int32(type.rawValue), buf.baseAddress!,
+                                          type.rowBytes(cols), Int32(r0), Int32(r1), Int32(cols), &act, 0, Int32(n), &want, rows)
+                                ck_gemm_qx(Int32(level.rawValue), Int32(type.rawValue), buf.baseAddress!, wx,
+                                           Int32(rows), type.rowBytes(cols), Int32(r0), Int32(r1), Int32(cols), &act, 0, Int32(n), &got, rows)
+                                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(type) rows \(rows) [\(r0),\(r1)) n=\(n) \(level)")
+                            }
+                        }
+                    }
+                }}}
+            }
+        }
+    }
+
     /// Activation quantization gives the same bytes, scales and sums at every level, for widths
     /// below, at and above the 16 blocks the AVX-512 path does at once, with blocks of zeros, of
     /// values too small for a normal scale, of huge values and of mixed magnitudes.

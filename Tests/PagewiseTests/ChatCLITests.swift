@@ -54,26 +54,21 @@ struct ChatCLITests {
 
     static let socket = "pagewise-test-\(getpid())"
 
+    /// Runs tmux through the C library's popen (Foundation's Process never saw the client exit
+    /// once the client had started the server) and returns its stdout.
     static func tmux(_ args: [String]) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        // A server of our own, not the user's.
-        p.arguments = ["tmux", "-L", socket] + args
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        // The server that new-session starts keeps its stdout: only capture-pane's is read.
-        guard args.first == "capture-pane" else {
-            p.standardOutput = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return "" }
-            p.waitUntilExit()
-            return ""
+        let quoted = (["tmux", "-L", socket] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let sink = args.first == "capture-pane" ? "" : " >/dev/null"
+        guard let f = popen(quoted.joined(separator: " ") + sink + " 2>/dev/null </dev/null", "r") else { return "" }
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, f)
+            if n <= 0 { break }
+            out += buffer[0 ..< n]
         }
-        let out = Pipe()
-        p.standardOutput = out
-        guard (try? p.run()) != nil else { return "" }
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: d, as: UTF8.self)
+        pclose(f)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Polls the pane until `predicate` holds (or the time runs out); returns the last capture.
@@ -93,6 +88,7 @@ struct ChatCLITests {
         let model = try TestModels.path("smollm2-135m-instruct")
         let name = "pagewise-chat-\(UUID().uuidString.prefix(8))"
         let command = ([try CLITests.binary().path] + Self.chatArguments(model)).map { "'\($0)'" }.joined(separator: " ")
+        // The server must not hold popen's pipe open: new-session's output goes to /dev/null.
         _ = Self.tmux(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", command + "; echo CHAT-EXITED $?; sleep 30"])
         defer { _ = Self.tmux(["kill-server"]) }
 

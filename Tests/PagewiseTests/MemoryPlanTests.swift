@@ -66,8 +66,16 @@ struct MemoryPlanTests {
         // Interleaved copies (AVX-512 only): every matrix of a 32-block type with an interleaved
         // layout — in both models all of their Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 tensors (2-D, rows a
         // multiple of 16), per gguf-py's byte counts — and exactly what loading allocates.
-        if KernelDispatch.detected >= .avx512 {
-            let want = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"].reduce(0) { $0 + (ref.weights.bytes_by_type[$1] ?? 0) }
+        // K-quant matrices (2-D, rows a multiple of 16) get one on AVX2 CPUs too, with their 6-bit
+        // scales unpacked: 2368 / 2880 / 3360 bytes per 16 rows x 256 columns for Q4_K / Q5_K / Q6_K
+        // instead of 16 blocks of 144 / 176 / 210.
+        if KernelDispatch.detected >= .avx2 {
+            var want = ["Q4_K": (2368, 2304), "Q5_K": (2880, 2816), "Q6_K": (3360, 3360)].reduce(0) {
+                $0 + (ref.weights.bytes_by_type[$1.key] ?? 0) / $1.value.1 * $1.value.0
+            }
+            if KernelDispatch.detected >= .avx512 {
+                want += ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"].reduce(0) { $0 + (ref.weights.bytes_by_type[$1] ?? 0) }
+            }
             #expect(plan.interleavedWeightBytes == want)
             let model = try TransformerModel(file: file, pool: ThreadPool(threadCount: 1))
             let w = model.weights
@@ -75,7 +83,7 @@ struct MemoryPlanTests {
             for l in w.layers { mats += [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] }
             if w.output.data != w.tokenEmbedding.data { mats.append(w.output) }
             var allocated = 0
-            for m in mats where m.interleaved != nil { allocated += m.byteCount }
+            for m in mats where m.interleaved != nil { allocated += m.interleavedByteCount }
             #expect(allocated == plan.interleavedWeightBytes)
         } else {
             #expect(plan.interleavedWeightBytes == 0)

@@ -90,6 +90,15 @@ import Testing
             _ = i
         }
         // Pathological sizes are refused, not expanded.
+        var defs: [String] = []
+        let q = "\""
+        for i in 0..<40 {
+            let next = q + "#/$defs/a\(i + 1)" + q
+            defs.append(q + "a\(i)" + q + ": {\"type\": \"object\", \"anyOf\": [{\"$ref\": \(next)}, {\"$ref\": \(next)}]}")
+        }
+        defs.append(q + "a40" + q + ": {\"type\": \"object\"}")
+        let doubling = "{\"$defs\": {" + defs.joined(separator: ", ") + "}, \"$ref\": \"#/$defs/a0\"}"
+        #expect(throws: StructuredOutputError.self) { try byteCompiler.compile(.jsonSchema(doubling)) }
         #expect(throws: StructuredOutputError.self) { try byteCompiler.compile(.regex("((a{1000}){1000}){1000}")) }
         #expect(throws: StructuredOutputError.self) { try byteCompiler.compile(.jsonSchema(String(repeating: #"{"items":"#, count: 100) + "{}" + String(repeating: "}", count: 100))) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StructuredOutput
 import Tokenization
 
 /// The engine for concurrent callers: an `LLMEngine` stepping on its own thread, fed by
@@ -8,7 +9,15 @@ import Tokenization
 public final class AsyncEngine: @unchecked Sendable {
     private let engine: LLMEngine
     private let condition = NSCondition()
-    private var pendingAdds: [(id: String, prompt: [Int32], params: SamplingParams, n: Int, priority: Int, sink: OutputSink)] = []
+    private var pendingAdds: [PendingAdd] = []
+    private struct PendingAdd {
+        let id: String, prompt: [Int32], params: SamplingParams, n: Int, priority: Int
+        let grammar: CompiledGrammar?
+        let sink: OutputSink
+    }
+    /// Compiles structured-output constraints off the engine's thread (a slow compile never stalls
+    /// other requests' steps).
+    private let compileQueue = DispatchQueue(label: "pagewise.grammar-compile", qos: .userInitiated, attributes: .concurrent)
     private var pendingAborts: [String] = []
     private var stopping = false
     private var snapshot = EngineStats()
@@ -64,14 +73,36 @@ public final class AsyncEngine: @unchecked Sendable {
                     continuation.finish(throwing: error)
                 }
             }
+            let cancelled = CancelFlag()
             continuation.onTermination = { [weak self] termination in
-                if case .cancelled = termination { self?.abort(requestId: id) }
+                if case .cancelled = termination {
+                    cancelled.set()
+                    self?.abort(requestId: id)
+                }
             }
-            condition.lock()
-            pendingAdds.append((id, promptTokens, params, n, priority, sink))
-            condition.signal()
-            condition.unlock()
+            guard let constraint = params.constraint else {
+                enqueue(PendingAdd(id: id, prompt: promptTokens, params: params, n: n, priority: priority, grammar: nil, sink: sink))
+                return
+            }
+            compileQueue.async { [weak self] in
+                guard let self else { return }
+                do {
+                    let g = try self.engine.grammarCompiler().compile(constraint, precomputeTokenSets: true)
+                    // Cancelled while compiling: the abort has already passed; never start it.
+                    guard !cancelled.isSet else { return }
+                    self.enqueue(PendingAdd(id: id, prompt: promptTokens, params: params, n: n, priority: priority, grammar: g, sink: sink))
+                } catch {
+                    sink(.failure(error))
+                }
+            }
         }
+    }
+
+    private func enqueue(_ add: PendingAdd) {
+        condition.lock()
+        pendingAdds.append(add)
+        condition.signal()
+        condition.unlock()
     }
 
     /// Aborts a request by id.
@@ -117,7 +148,8 @@ public final class AsyncEngine: @unchecked Sendable {
 
             for a in adds {
                 do {
-                    try engine.addRequest(id: a.id, prompt: a.prompt, params: a.params, n: a.n, priority: a.priority, sink: a.sink)
+                    try engine.addRequest(id: a.id, prompt: a.prompt, params: a.params, n: a.n, priority: a.priority,
+                                          grammar: a.grammar, sink: a.sink)
                 } catch {
                     a.sink(.failure(error))
                 }
@@ -131,6 +163,14 @@ public final class AsyncEngine: @unchecked Sendable {
             condition.unlock()
         }
     }
+}
+
+/// Set once, read from any thread.
+final class CancelFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// A small thread-safe countdown.

@@ -65,4 +65,8 @@ public struct EngineStats: Sendable, Codable {
     public var kvUtilization = 0.0
     /// Most KV blocks that beams of one beam search referenced together at once (shared, not copied).
     public var beamPeakSharedBlocks = 0
+    /// Tokens appended by structured output's jump-forward (forced by the grammar, not sampled).
+    public var jumpForwardTokens = 0
+
+    public init() {}
 }

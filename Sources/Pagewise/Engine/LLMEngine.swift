@@ -3,6 +3,7 @@ import GGUF
 import Kernels
 import Logging
 import Models
+import StructuredOutput
 import Tokenization
 
 /// The engine core: one model, one paged KV pool, a scheduler, and the step loop that runs every
@@ -24,6 +25,8 @@ public final class LLMEngine {
     private var rows: [(start: Int, count: Int, samples: Bool)] = []
     /// Shared by every row sampled on this engine's thread.
     let scratch = SamplerScratch()
+    private let compilerLock = NSLock()
+    private var compiler: GrammarCompiler?
     var stats = EngineStats()
     private let logger = Logger(label: "pagewise.engine")
 
@@ -77,8 +80,10 @@ public final class LLMEngine {
     /// Throws at once for a request that can never run (empty, longer than the context or the pool,
     /// impossible parameters).
     public func addRequest(id: String, prompt: [Int32], params: SamplingParams, n: Int = 1, priority: Int = 0,
-                           sink: @escaping OutputSink) throws {
+                           grammar: CompiledGrammar? = nil, sink: @escaping OutputSink) throws {
         try params.validate(vocabSize: model.config.vocabSize)
+        // A constraint not compiled by the caller is compiled here (AsyncEngine compiles off this thread).
+        let compiled = try grammar ?? params.constraint.map { try grammarCompiler().compile($0) }
         guard n >= 1, n <= 128 else { throw RequestError.invalidRequest("n must be 1–128, got \(n)") }
         guard !prompt.isEmpty else { throw RequestError.emptyPrompt }
         guard prompt.count < maxModelLen else { throw RequestError.promptTooLong(tokens: prompt.count, limit: maxModelLen - 1) }
@@ -94,6 +99,7 @@ public final class LLMEngine {
         let seq = Sequence(requestId: id, index: 0, arrival: arrivals, priority: priority, params: params, prompt: prompt,
                            tokenizer: tokenizer, badWords: Sampler.badWordSequences(params.badWords, tokenizer: tokenizer),
                            forks: params.beamSearch == nil ? n - 1 : 0, emit: sink)
+        seq.matcher = compiled.map(GrammarMatcher.init)
         if let options = params.beamSearch {
             let group = BeamGroup(options: options, requestId: id, promptCount: prompt.count, maxTokens: params.maxTokens,
                                   ignoreEOS: params.ignoreEOS, emit: sink)
@@ -101,6 +107,17 @@ public final class LLMEngine {
             seq.beam = group
         }
         scheduler.add(seq)
+    }
+
+    /// The engine's structured-output compiler (built on first use; thread-safe, caches grammars by
+    /// a stable hash of the constraint).
+    public func grammarCompiler() -> GrammarCompiler {
+        compilerLock.lock()
+        defer { compilerLock.unlock() }
+        if let c = compiler { return c }
+        let c = GrammarCompiler(vocabulary: TokenVocabulary(tokenizer: tokenizer))
+        compiler = c
+        return c
     }
 
     /// Stops every sequence of a request and frees its blocks (takes effect before the next step).
@@ -205,9 +222,23 @@ public final class LLMEngine {
     /// token fails alone.
     private func sample(_ s: Sequence, _ rowLogits: UnsafeBufferPointer<Float>) {
         do {
-            let token = try s.sampler.sample(rowLogits, output: s.tokens[s.promptCount...], scratch: scratch)
+            let token: Int32
+            if let m = s.matcher {
+                let words = m.grammar.vocabulary.maskWordCount
+                if scratch.mask.count < words { scratch.mask = [UInt32](repeating: 0, count: words) }
+                token = try scratch.mask.withUnsafeMutableBufferPointer { buf in
+                    let mask = UnsafeMutableBufferPointer(rebasing: buf[0 ..< words])
+                    m.fillNextTokenBitmask(mask)
+                    return try s.sampler.sample(rowLogits, output: s.tokens[s.promptCount...], mask: UnsafeBufferPointer(mask),
+                                                scratch: scratch)
+                }
+                m.accept(token)
+            } else {
+                token = try s.sampler.sample(rowLogits, output: s.tokens[s.promptCount...], scratch: scratch)
+            }
             let lp = s.params.logprobs.map { Sampler.logprobs(rowLogits, token: token, k: $0, scratch: scratch) }
             append(token, to: s, logprobs: lp)
+            jumpForward(s)
         } catch {
             scheduler.finish(s)
             s.emit(.failure(error))
@@ -225,6 +256,19 @@ public final class LLMEngine {
             child.blockTables = blocks.fork(parent.blockTables)
             scheduler.addRunning(child)
             sample(child, logits)
+        }
+    }
+
+    /// Jump-forward (as SGLang): where the grammar allows only one continuation, its tokens are
+    /// appended without sampling; the next step computes them like a prefill chunk.
+    private func jumpForward(_ s: Sequence) {
+        guard let m = s.matcher, s.params.jumpForward, s.params.logprobs == nil, s.status == .running, !m.isTerminated else { return }
+        let forced = m.forcedContinuation()
+        guard !forced.isEmpty, let text = String(validating: forced, as: UTF8.self) else { return }
+        for t in tokenizer.encode(text, addSpecial: false, parseSpecial: false) {
+            guard s.status == .running, m.accept(t) else { return }
+            stats.jumpForwardTokens += 1
+            append(t, to: s, logprobs: nil)
         }
     }
 
@@ -271,6 +315,7 @@ public final class LLMEngine {
             out.cumulativeLogprob = s.cumulativeLogprob
         }
         if s.params.promptLogprobs != nil, s.outputCount == 1, s.index == 0 { out.promptLogprobs = s.promptLogprobs }
+        if s.outputCount == 1, s.index == 0, let t = s.firstScheduledAt { out.queueSeconds = Double(t &- s.addedAt) / 1e9 }
         s.emit(.success(out))
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 /// Order in which waiting requests are admitted and running ones preempted.
 public enum SchedulingPolicy: String, Sendable, CaseIterable {
     /// First come, first served; preempt the most recently admitted.
@@ -126,6 +127,7 @@ final class Scheduler {
             waiting.remove(at: w)
             if seq.outputCount == 0 { seq.cachedPromptTokens = start }
             seq.numComputed = start
+            if seq.firstScheduledAt == nil { seq.firstScheduledAt = DispatchTime.now().uptimeNanoseconds }
             seq.status = .running
             running.append(seq)
             batch.entries.append((seq, numNew, []))

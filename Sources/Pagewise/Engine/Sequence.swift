@@ -1,3 +1,5 @@
+import Dispatch
+import StructuredOutput
 import Tokenization
 
 /// One incremental result of a request, as streamed by `AsyncEngine.generate`.
@@ -23,6 +25,8 @@ public struct RequestOutput: Sendable {
     public var promptLogprobs: [PositionLogprobs?]? = nil
     /// Sum of the raw log-probabilities of every token generated so far (with `logprobs`, or beam search).
     public var cumulativeLogprob: Double? = nil
+    /// On the first output: seconds the request waited before it was first scheduled.
+    public var queueSeconds: Double? = nil
 
     public init(requestId: String, index: Int, newTokens: [Int32], text: String, finished: Bool,
                 finishReason: FinishReason?, promptTokenCount: Int, cachedPromptTokenCount: Int) {
@@ -110,6 +114,11 @@ final class Sequence {
     var beam: BeamGroup?
     /// A beam's candidates from its latest logits: (token, log-probability), best first.
     var beamCandidates: [(token: Int32, logprob: Float)]?
+    /// The structured-output state (with `params.constraint`).
+    var matcher: GrammarMatcher?
+    /// When the request was added, and when it was first scheduled (uptime nanoseconds).
+    let addedAt = DispatchTime.now().uptimeNanoseconds
+    var firstScheduledAt: UInt64?
     let emit: OutputSink
 
     init(requestId: String, index: Int, arrival: Int, priority: Int, params: SamplingParams, prompt: [Int32],
@@ -159,6 +168,12 @@ final class Sequence {
         readsPrefixCache = s.readsPrefixCache
         beam = s.beam
         emit = s.emit
+        if let m = s.matcher {
+            // A matcher of its own, brought to the parent's state.
+            let copy = GrammarMatcher(m.grammar)
+            for t in s.tokens[s.promptCount...] { copy.accept(t) }
+            matcher = copy
+        }
     }
 
     var numTokens: Int { tokens.count }

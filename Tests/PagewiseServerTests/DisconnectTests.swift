@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+@testable import PagewiseServer
+import Testing
+
+/// A live server: a client that hangs up mid-request aborts its request in the engine, and the
+/// server keeps serving.
+@Suite struct DisconnectTests {
+    /// Opens a loopback connection, sends `request`, and returns the socket.
+    static func send(port: Int, _ request: String) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(ok == 0)
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+
+    static func post(_ body: String) -> String {
+        "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    @Test(arguments: [false, true]) func hangingUpAbortsTheRequest(stream: Bool) async throws {
+        let backend = try ScriptedBackend(behaviour: .hang)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = buildApplication(host: Harness.host(backend), configuration: Harness.config { $0.abortOnDisconnect = true },
+                                   logger: logger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let fd = try Self.send(port: port, Self.post(#"{"prompt":"x","max_tokens":5,"stream":\#(stream)}"#))
+            for _ in 0 ..< 500 where backend.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(backend.requests.count == 1)
+            close(fd)
+            for _ in 0 ..< 500 where backend.aborted.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(backend.aborted.count == 1, "the engine was told to abort")
+            backend.behaviour = .reply(" still here")
+            let r = try await client.execute(uri: "/v1/completions", method: .post, headers: Harness.jsonHeaders,
+                                             body: ByteBuffer(string: #"{"prompt":"x"}"#)) { $0 }
+            #expect(r.status == .ok)
+        }
+    }
+}
