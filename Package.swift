@@ -30,6 +30,7 @@ let package = Package(
             name: "Pagewise",
             dependencies: [
                 "GGUF", "Kernels", "Tokenization", "Models", "StructuredOutput",
+                "ChatTemplates", // pagewise chat's templates (ChatPromptTemplate)
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -42,16 +42,20 @@ public enum ModelStoreError: Error, CustomStringConvertible {
     case unknownModel(String)
     case fetchFailed(String)
     case checksumMismatch(model: String, expected: String, actual: String)
+    /// `pagewise rm` of a name that is not in the cache.
+    case notInCache(String)
 
     public var description: String {
         switch self {
         case let .unknownModel(name):
             let names = NamedModel.all.map(\.name).joined(separator: ", ")
-            return "'\(name)' is neither a GGUF file nor a known model name (known: \(names))"
+            return "'\(name)' is neither a GGUF file, a known model name (known: \(names)) nor a Hugging Face name (hf.co/OWNER/REPO[:QUANT] or OWNER/REPO/FILE.gguf)"
         case let .fetchFailed(why):
             return "could not fetch the model: \(why)"
         case let .checksumMismatch(model, expected, actual):
             return "downloaded \(model) has sha256 \(actual), expected \(expected); the download was removed, try again"
+        case let .notInCache(name):
+            return "no cached model is named '\(name)'; `pagewise list` shows the names"
         }
     }
 }
@@ -78,8 +82,14 @@ public struct ModelStore: Sendable {
     public func cachedPath(for model: NamedModel) -> String { "\(cacheDirectory)/models/\(model.name).gguf" }
 
     /// Resolves `--model`: an existing file path, or a known name (fetched if needed).
-    public func resolve(_ nameOrPath: String, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> String {
+    /// A Hugging Face name (`hf.co/OWNER/REPO[:QUANT]`, `OWNER/REPO/FILE.gguf`) is pulled on first use,
+    /// with `transfer` reporting the bytes.
+    public func resolve(_ nameOrPath: String, progress: @escaping @Sendable (String) -> Void = { _ in },
+                        transfer: @escaping @Sendable (DownloadProgress) -> Void = { _ in }) throws -> String {
         if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
+        if NamedModel.named(nameOrPath) == nil, let hub = HubModelName(nameOrPath) {
+            return try pull(hub, log: progress, progress: transfer)
+        }
         guard let model = NamedModel.named(nameOrPath) else {
             if nameOrPath.hasSuffix(".gguf") || nameOrPath.contains("/") {
                 throw ModelStoreError.fetchFailed("no such file: \(nameOrPath)")

@@ -8,14 +8,15 @@ struct PagewiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagewise",
         abstract: "Run and serve GGUF language models.",
-        subcommands: [Generate.self, Serve.self, Template.self, Tokenize.self, Inspect.self, Pull.self, Perplexity.self, Bench.self, Plan.self],
+        subcommands: [Generate.self, Chat.self, Serve.self, Template.self, Tokenize.self, Inspect.self, Pull.self, List.self, Remove.self,
+                      Perplexity.self, Bench.self, Plan.self],
         defaultSubcommand: Generate.self
     )
 }
 
 /// Options every model-running subcommand shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A .gguf path or a model name (\(NamedModel.all.map(\.name).joined(separator: ", "))).")
+    @Option(name: .long, help: "A .gguf path, a model name (\(NamedModel.all.map(\.name).joined(separator: ", "))), or hf.co/OWNER/REPO[:QUANT] / OWNER/REPO/FILE.gguf (pulled on first use).")
     var model: String = ModelStore.defaultModelName
 
     @Option(name: .long, help: "Kernel worker threads (default: all cores).")
@@ -27,7 +28,8 @@ struct ModelOptions: ParsableArguments {
 
     /// Resolves the model (fetching a named one on first use), reporting progress on stderr.
     func resolvedPath() throws -> String {
-        try ModelStore().resolve(model) { line in Stderr.print(line) }
+        let view = DownloadProgressView()
+        return try ModelStore().resolve(model, progress: { line in Stderr.print(line) }, transfer: { view.show($0) })
     }
 
     func session(context: Int? = nil, kvCacheDType: KVCacheDType = .default) throws -> InferenceSession {
