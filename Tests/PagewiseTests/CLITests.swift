@@ -175,7 +175,7 @@ struct CLITests {
         let cases: [([String], String)] = [
             (["generate", "--model", garbage.path, "hi"], "not a GGUF file"),
             (["generate", "--model", try Self.fixture("unknown-arch.gguf"), "hi"], "architecture 'mamba' is not supported"),
-            (["generate", "--model", "no-such-model", "hi"], "neither a GGUF file nor a known model name"),
+            (["generate", "--model", "no-such-model", "hi"], "is neither a GGUF file, a known model name"),
             (["generate", "--model", "/nonexistent/x.gguf", "hi"], "no such file"),
             (["generate", "--temperature=-1", "hi"], "temperature must be ≥ 0"),
             (["generate", "--top-p", "0", "hi"], "top_p"),
