@@ -9,7 +9,7 @@
 // ("elements"); value e lives in byte (e / 32) * 34 + 2 + e % 32 (kv_bytes), which is additive
 // over multiples of 32, so row and head offsets combine as for the other caches.
 #include <math.h>
-#include "ck_internal.h"
+#include "ck_attention.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -38,11 +38,6 @@ static inline void widen(int isa, float *dst, const uint16_t *src, int n) {
 
 #define CK_ATT_PIECE 64
 
-/* byte offset of cache element e (KT: 0 float, 1 F16, 2 Q8_0; for Q8_0, e a multiple of 32 gives
-   the start of its block) */
-CK_AI size_t kv_bytes(size_t e, const int KT) {
-    return KT == 2 ? (e >> 5) * 34 + (e & 31) : e * (KT == 1 ? 2 : 4);
-}
 
 /* n (a multiple of 32) Q8_0 cache values from element e (a multiple of 32), dequantized */
 static inline void dequant_q8(float *dst, const void *c, size_t e, int n) {
@@ -239,10 +234,6 @@ CK_AI T512A void head_avx512(const float *qh, const void *kCache, const void *vC
    widened from IEEE binary16 bits, KT == 2, dequantized from Q8_0) once per tile and used by every head of the tile; the P.V
    accumulators of a tile (tile heads x up to 8 vectors of 16 dims) stay in registers over the
    chunk. KT changes only the loads: the arithmetic is the float cache's on the widened values. */
-#define CK_ATT_GCHUNK 16
-#ifndef CK_ATT_PREFETCH
-#define CK_ATT_PREFETCH 1
-#endif
 
 /* 16 cache values from element i of a float (KT == 0), F16 (1) or Q8_0 (2) cache, as floats */
 CK_AI T512A __m512 ldrow512(const void *c, size_t i, const int KT) {
@@ -352,17 +343,6 @@ CK_AI T512A int kv_tile(int w, const float *qg, const void *kc, const void *vc, 
     }
 }
 
-/* cache element offsets of the K/V rows of positions [p, p + n) of kv head kvOff / HD, page by page */
-CK_AI void chunk_rows(const int32_t *bt, int blockSize, int p, int n, size_t posStride, size_t kvOff, size_t *off) {
-    for (int j = 0; j < n;) {
-        const int pp = p + j, o = pp % blockSize;
-        int r = blockSize - o;
-        if (r > n - j) r = n - j;
-        const size_t b = ((size_t)bt[pp / blockSize] * blockSize + o) * posStride + kvOff;
-        for (int i = 0; i < r; i++) off[j + i] = b + (size_t)i * posStride;
-        j += r;
-    }
-}
 
 /* Online-softmax state of H heads: running max, running sum, H x HD accumulators. */
 CK_AI T512A void state_init(int H, float *mh, float *lh, float *acc, const int HD) {
@@ -441,9 +421,6 @@ CK_AI T512A void heads_avx512(const float *q, const void *kCache, const void *vC
    heads_avx512 on its own, and the widened values equal the ones it loads, so each query's result
    is bit for bit the single-query one. Prefill: consecutive prompt tokens share all but their last
    chunk. */
-#define CK_MQ_ROW 512      /* widest position row (kvHeads * headDim) this path takes */
-#define CK_MQ_STATE 8192   /* floats of per-query accumulators (queries x heads x headDim) */
-#define CK_MQ_HEADS 64     /* most query heads this path takes */
 CK_AI T512A void mq_avx512(int nq, const float *q, size_t qStride, const int32_t *cls, int ws, const void *kCache,
                            const void *vCache, const int32_t *bt, int blockSize, size_t posStride, int H, int group,
                            float scale, float *out, size_t outStride, float *ml, const int HD, const int KT) {
@@ -587,6 +564,14 @@ static void attention_range(int isa, const float *q, const void *kCache, const v
             return;
         }
         f = KT == 2 ? head512_0_q8 : KT == 1 ? head512_0_f16 : head512_0;
+    } else if (isa == CK_ISA_AVX2 && hd_index(headDim) >= 0) {
+        const ck_att_group_fn gf = ck_att_group_avx2(KT, hd_index(headDim));
+        for (int h = h0; h < h1; h += 16) {
+            int he = h + 16 < h1 ? h + 16 : h1;
+            gf(q + (size_t)h * headDim, kCache, vCache, blockTable, blockSize, ws, cl, posStride,
+               h, he, group, scale, out + (size_t)(h - h0) * headDim, ml ? ml + 2 * (h - h0) : NULL);
+        }
+        return;
     }
 #endif
     for (int h = h0; h < h1; h++) {
@@ -739,6 +724,9 @@ typedef void (*mq_fn)(int, const float *, size_t, const int32_t *, int, const vo
                       size_t, int, int, float, float *, size_t, float *);
 static mq_fn multi_kernel(int isa, int KT, int nq, int nHeads, int kvHeads, int headDim) {
     const size_t posStride = (size_t)kvHeads * headDim;
+    if (isa == CK_ISA_AVX2 && nq > 1 && posStride <= CK_MQ_ROW && (size_t)nHeads * headDim <= CK_MQ_STATE &&
+        nHeads <= CK_MQ_HEADS && hd_index(headDim) >= 0)
+        return ck_att_mq_avx2(KT, hd_index(headDim));
     if (isa < CK_ISA_AVX512 || nq <= 1 || posStride > CK_MQ_ROW || (size_t)nHeads * headDim > CK_MQ_STATE ||
         nHeads > CK_MQ_HEADS)
         return NULL;

@@ -192,6 +192,10 @@ int ck_gemm_xk_avx512(int type, const uint8_t *wx, int rows, int r0, int r1, int
                       float *y, size_t ldy, int *gs, int *ge);
 int ck_gemm_xk_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
                     float *y, size_t ldy, int *gs, int *ge);
+/* The same for 32-block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) from their ck_interleave copy; Q4_0 and
+   Q5_0 need the activations' block sums (a->asum). */
+int ck_gemm_x32_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
+                     float *y, size_t ldy, int *gs, int *ge);
 void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_f_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,

@@ -32,8 +32,9 @@ void ck_gemm_qx(int isa, int type, const void *w, const void *wx, int rows, size
     if (isa == CK_ISA_AVX512) { ck_gemm_qx_avx512(type, (const uint8_t *)w, (const uint8_t *)wx, rows, rowBytes, r0, r1, cols, a, t0, t1, y, ldy); return; }
     if (isa == CK_ISA_AVX2) {
         int gs, ge;
-        /* K-quants: 16-row groups from the row-interleaved copy, the rows outside them directly */
-        if (wx != NULL && ck_gemm_xk_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+        /* K-quants and 32-block types: 16-row groups from the row-interleaved copy, the rows outside them directly */
+        if (wx != NULL && (ck_gemm_xk_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge) ||
+                           ck_gemm_x32_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge))) {
             if (r0 < gs) ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, gs, cols, a, t0, t1, y, ldy);
             if (ge < r1) ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, ge, r1, cols, a, t0, t1, y, ldy);
             return;
@@ -75,7 +76,7 @@ static size_t packed_copy_bytes(int isa, int cols, int nTokens) {
 /* Block sums (one int32 per token per block, with the activations' dStride = cols / 32). */
 static size_t sums_bytes(int isa, int cols, int nTokens) {
 #if defined(__x86_64__)
-    if (isa == CK_ISA_AVX512 && nTokens >= 1 && cols % 32 == 0) return al64((size_t)nTokens * (size_t)(cols / 32) * 4);
+    if (isa >= CK_ISA_AVX2 && nTokens >= 1 && cols % 32 == 0) return al64((size_t)nTokens * (size_t)(cols / 32) * 4);
 #endif
     (void)isa; (void)cols; (void)nTokens;
     return 0;

@@ -52,8 +52,8 @@ public struct MemoryPlan: Sendable, Codable, Equatable {
     public var tensorCountByType: [String: Int]
     /// Bytes of all tensor data.
     public var weightBytes: Int
-    /// Bytes of the row-interleaved copies of the weight matrices that the AVX-512 kernels read
-    /// (allocated at load; 0 on CPUs without AVX-512). The mapped file's pages of those tensors
+    /// Bytes of the row-interleaved copies of the weight matrices that the AVX2 and AVX-512 kernels
+    /// read (allocated at load; 0 on CPUs without AVX2). The mapped file's pages of those tensors
     /// are read once to make them and are reclaimable afterwards.
     public var interleavedWeightBytes: Int
 

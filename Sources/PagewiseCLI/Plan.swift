@@ -88,7 +88,7 @@ struct Plan: ParsableCommand {
         }
         print(row("  total", p.weightBytes))
         if p.interleavedWeightBytes > 0 {
-            print(row("  + row-interleaved copies", p.interleavedWeightBytes, "(made at load for the AVX-512 kernels)"))
+            print(row("  + row-interleaved copies", p.interleavedWeightBytes, "(made at load for the AVX2 / AVX-512 kernels)"))
         }
         print("")
         print("KV cache per token (\(p.kvDType) K and V, as Pagewise stores it)")
