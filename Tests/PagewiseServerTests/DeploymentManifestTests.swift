@@ -10,9 +10,9 @@ import Testing
 
     /// `$PAGEWISE_PYTHON` or tools/venv/bin/python, if it has PyYAML and jsonschema (.ci/run installs them).
     static let python: String? = {
-        let candidates = [ProcessInfo.processInfo.environment["PAGEWISE_PYTHON"], root.appendingPathComponent("tools/venv/bin/python").path]
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["PAGEWISE_PYTHON"], root.appendingPathComponent("tools/venv/bin/python").path]
         for case let c? in candidates where FileManager.default.isExecutableFile(atPath: c) {
-            if (try? run(c, ["-c", "import yaml, jsonschema"]).status) == 0 { return c }
+            if (try? DeploymentManifestTests.run(c, ["-c", "import yaml, jsonschema"]).status) == 0 { return c }
         }
         return nil
     }()
