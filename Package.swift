@@ -71,7 +71,8 @@ let package = Package(
                 "PagewiseServer", "Pagewise", "TestSupport", "GGUF", "Tokenization",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

@@ -33,6 +33,10 @@ public struct ServingStats: Sendable, Equatable {
     public var prefixHitTokens = 0
     /// Preemptions, ever.
     public var preemptions = 0
+    /// KV blocks in the pool (0: unknown, then `vllm:cache_config_info` is left out).
+    public var numBlocks = 0
+    /// Tokens per KV block.
+    public var blockSize = 0
 
     /// All zero.
     public init() {}
@@ -45,6 +49,8 @@ public struct ServingStats: Sendable, Equatable {
         prefixQueryTokens = s.prefixQueryTokens
         prefixHitTokens = s.prefixHitTokens
         preemptions = s.preemptions
+        numBlocks = s.numBlocks
+        blockSize = s.blockSize
     }
 }
 

@@ -23,6 +23,7 @@ public final class ServerMetrics: @unchecked Sendable {
     private let itl: ValueHistogram
     private let e2e: ValueHistogram
     private let queueTime: ValueHistogram
+    private var cacheConfigShown = false
 
     /// vLLM's buckets.
     static let ttftBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0]
@@ -76,6 +77,16 @@ public final class ServerMetrics: @unchecked Sendable {
     /// Records the time a request waited before it was scheduled.
     func queueTime(_ seconds: Double) { queueTime.record(seconds) }
 
+    /// vLLM's `vllm:cache_config_info`: a gauge set to 1 whose labels carry the KV pool's shape (the
+    /// endpoint picker's prefix scorer reads `block_size` and `num_gpu_blocks`). Called under `lock`.
+    private func showCacheConfig(_ s: ServingStats) {
+        let descriptor = MetricNameDescriptor(metricName: "vllm:cache_config_info", unitName: "",
+                                              helpText: "Information of the LLMEngine CacheConfig")
+        let info = [("block_size", String(s.blockSize)), ("engine", "0"), ("num_gpu_blocks", String(s.numBlocks))]
+        registry.makeGauge(descriptor: descriptor, labels: info).set(Double(1))
+        cacheConfigShown = true
+    }
+
     /// Brings the gauges and the engine's counters up to `stats`, then prints the registry.
     func render(stats: ServingStats?) -> String {
         if let s = stats {
@@ -87,6 +98,7 @@ public final class ServerMetrics: @unchecked Sendable {
                 prefixHits.increment(by: Int64(max(0, s.prefixHitTokens - last.prefixHitTokens)))
                 preemptions.increment(by: Int64(max(0, s.preemptions - last.preemptions)))
                 last = s
+                if !cacheConfigShown, s.numBlocks > 0 { showCacheConfig(s) }
             }
         }
         return registry.emitToString()

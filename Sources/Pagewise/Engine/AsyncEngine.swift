@@ -33,6 +33,7 @@ public final class AsyncEngine: @unchecked Sendable {
         engine = try LLMEngine(config: config)
         tokenizer = engine.tokenizer
         maxModelLen = engine.maxModelLen
+        snapshot = engine.statistics() // the pool's size is known before the first step
         let t = Thread { [unowned self] in self.loop() }
         t.name = "pagewise-engine"
         t.stackSize = 8 << 20

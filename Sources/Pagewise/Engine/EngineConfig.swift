@@ -67,6 +67,8 @@ public struct EngineStats: Sendable, Codable {
     public var prefixHitTokens = 0
     public var numBlocks = 0
     public var freeBlocks = 0
+    /// Tokens per KV block.
+    public var blockSize = 0
     public var running = 0
     public var waiting = 0
     /// Unfilled slots in the last blocks of running sequences, over allocated slots.

@@ -343,6 +343,7 @@ public final class LLMEngine {
         st.prefixQueryTokens = blocks.prefixQueryTokens
         st.prefixHitTokens = blocks.prefixHitTokens
         st.numBlocks = blocks.numBlocks
+        st.blockSize = blocks.blockSize
         st.freeBlocks = blocks.freeBlockCount
         st.running = scheduler.running.count
         st.waiting = scheduler.waiting.count
