@@ -60,9 +60,14 @@ enum ChatPageScript {
       const out = document.createDocumentFragment();
       let prose = [];
       let fence = null;  // {marker, lines, lang}
-      const flushProse = () => {
+      let afterCode = false;
+      const flushProse = (beforeCode) => {
+        // The blank lines that set a code block apart are the block's margins here.
+        if (afterCode && prose.length && prose[0].trim() === "") prose.shift();
+        if (beforeCode && prose.length && prose[prose.length - 1].trim() === "") prose.pop();
         if (prose.length) out.append(document.createTextNode(prose.join("\n")));
         prose = [];
+        afterCode = false;
       };
       const flushCode = () => {
         const pre = document.createElement("pre");
@@ -72,6 +77,7 @@ enum ChatPageScript {
         pre.append(code);
         out.append(pre);
         fence = null;
+        afterCode = true;
       };
       for (const line of text.split("\n")) {
         if (fence) {
@@ -81,11 +87,11 @@ enum ChatPageScript {
           continue;
         }
         const open = line.match(/^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)/);
-        if (open) { flushProse(); fence = { marker: open[1], lines: [], lang: open[2] }; continue; }
+        if (open) { flushProse(true); fence = { marker: open[1], lines: [], lang: open[2] }; continue; }
         prose.push(line);
       }
       if (fence) flushCode();    // still streaming (or never closed): show it as code already
-      flushProse();
+      flushProse(false);
       el.replaceChildren(out);
     }
 
