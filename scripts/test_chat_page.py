@@ -170,12 +170,12 @@ def main():
         page.click("#input")  # leaving the field commits it (change), as a person would
         page.wait_for(f"document.getElementById('model').textContent.startsWith({json.dumps(NAME)})", 30, "the model name")
         set_setting(page, "temperature", 0)
-        set_setting(page, "max_tokens", 48)
-        text = "What is the capital of France? Answer in one sentence."
+        set_setting(page, "max_tokens", 64)
+        text = "Tell me three facts about Paris."
         send_message(page, text)
         assert wait_answer(page) == "done", page.evaluate(f"{LAST}.querySelector('.error').textContent")
         shown = page.evaluate(f"{LAST}.querySelector('.content').textContent")
-        expected = reference_answer(base, text, 48)
+        expected = reference_answer(base, text, 64)
         state["expected"] = expected
         assert expected.strip(), "the reference answer is empty"
         assert "```" not in expected, "this prompt's answer was meant to be prose"
