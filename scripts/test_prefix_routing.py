@@ -233,7 +233,7 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="engine threads per replica")
-    ap.add_argument("--kv-cache-memory", default="24MiB", help="each replica's KV pool")
+    ap.add_argument("--kv-cache-memory", default="32MiB", help="each replica's KV pool")
     ap.add_argument("--block-size", type=int, default=16, help="the replicas' KV block size, in tokens")
     ap.add_argument("--index-blocks", type=int, default=31250,
                     help="block hashes the router remembers per replica (the extension's lruCapacityPerServer default)")
