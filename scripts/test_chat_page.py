@@ -9,8 +9,9 @@ real mouse clicks and typed text:
   3. the screenshot shows that answer: the answer box lies inside the viewport, its pixels carry ink,
      they equal the pixels of the reference answer text drawn in the same box, and differ when one
      word of it is changed; the screenshot is saved (--screenshot);
-  4. a fenced code block in an answer is shown as <pre><code> holding the fence's lines;
-  5. Stop ends a long streamed answer: the text stops growing and the server counts an abort.
+  4. a second message sends the conversation so far (its answer equals the API's for the same history);
+  5. a fenced code block in an answer is shown as <pre><code> holding the fence's lines;
+  6. Stop ends a long streamed answer: the text stops growing and the server counts an abort.
 
     python3 scripts/test_chat_page.py --pagewise .build/release/pagewise [--screenshot chat.png]
 
@@ -82,9 +83,9 @@ def metric(base, name, label=""):
     return None
 
 
-def reference_answer(base, text, max_tokens):
+def reference_answer(base, text, max_tokens, earlier=()):
     """What the API answers for the page's request (the page sends the same fields)."""
-    body = {"model": NAME, "messages": [{"role": "user", "content": text}], "temperature": 0, "top_p": 0.95,
+    body = {"model": NAME, "messages": [*earlier, {"role": "user", "content": text}], "temperature": 0, "top_p": 0.95,
             "max_tokens": max_tokens}
     return json.loads(http(base, "/v1/chat/completions", body))["choices"][0]["message"]["content"]
 
@@ -177,6 +178,7 @@ def main():
         shown = page.evaluate(f"{LAST}.querySelector('.content').textContent")
         expected = reference_answer(base, text, 64)
         state["expected"] = expected
+        state["turn"] = [{"role": "user", "content": text}, {"role": "assistant", "content": expected}]
         assert expected.strip(), "the reference answer is empty"
         assert "```" not in expected, "this prompt's answer was meant to be prose"
         assert shown == expected, (shown, expected)
@@ -222,6 +224,15 @@ def main():
         assert reference == shown, "the answer box's pixels differ from the reference text drawn in the same box"
         assert altered != shown, "changing a word of the text did not change the pixels (the text is not visible)"
         print(f"     screenshot {a.screenshot} ({w}x{h}, answer box {cw}x{ch} at {x0},{y0}, {ink} ink pixels)")
+
+    def second_turn():
+        set_setting(page, "max_tokens", 24)
+        text = "Which of those is the oldest?"
+        send_message(page, text)
+        assert wait_answer(page) == "done"
+        shown = page.evaluate(f"{LAST}.querySelector('.content').textContent")
+        expected = reference_answer(base, text, 24, earlier=state["turn"])
+        assert shown == expected, (shown, expected)
 
     def code_block():
         page.click("#clear")
@@ -270,6 +281,8 @@ def main():
         check("with the key a streamed answer equals the API's", answer)
         if state.get("expected"):
             check("the screenshot shows the answer", screenshot)
+        if state.get("turn"):
+            check("a second message carries the conversation", second_turn)
         check("fenced code is shown as <pre><code>", code_block)
         check("Stop ends the answer and the server aborts it", stop)
         check("no uncaught exceptions in the page", no_page_errors)

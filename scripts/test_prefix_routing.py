@@ -237,7 +237,7 @@ def main():
     ap.add_argument("--block-size", type=int, default=16, help="the replicas' KV block size, in tokens")
     ap.add_argument("--index-blocks", type=int, default=31250,
                     help="block hashes the router remembers per replica (the extension's lruCapacityPerServer default)")
-    ap.add_argument("--min-gain", type=float, default=0.15, help="prefix routing's hit rate must exceed round-robin's by this")
+    ap.add_argument("--min-gain", type=float, default=0.10, help="prefix routing's hit rate must exceed round-robin's by this")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     requests = workload(args.groups, args.turns, args.seed)

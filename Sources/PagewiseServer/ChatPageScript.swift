@@ -9,6 +9,7 @@ enum ChatPageScript {
     const history = [];          // the conversation as sent: {role, content}
     let modelName = null;
     let controller = null;       // the AbortController of the answer being streamed
+    let conversation = 0;        // bumped by "New chat": an answer from before it no longer joins the history
 
     const store = {
       get(name) { try { return localStorage.getItem("pagewise." + name); } catch (e) { return null; } },
@@ -175,6 +176,7 @@ enum ChatPageScript {
       history.push({ role: "user", content: text });
       const box = addMessage("assistant", "");
       box.dataset.state = "streaming";
+      const mine = conversation;
       const content = box.querySelector(".content");
       const body = requestBody();
       const s = { t0: performance.now(), tFirst: null, tEnd: null, usage: null, finish: null, chunks: 0 };
@@ -235,6 +237,7 @@ enum ChatPageScript {
         setBusy(false);
       }
       render(content, answer);
+      if (mine !== conversation) return;
       if (box.dataset.state === "error" && answer === "") {
         history.pop();                          // not answered: the turn is not part of the conversation
         userBox.classList.add("unsent");
@@ -269,6 +272,7 @@ enum ChatPageScript {
     $("stop").addEventListener("click", () => { if (controller) controller.abort(); });
     $("clear").addEventListener("click", () => {
       if (controller) controller.abort();
+      conversation += 1;
       history.length = 0;
       $("messages").replaceChildren();
     });
