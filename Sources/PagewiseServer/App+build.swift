@@ -59,7 +59,7 @@ struct EngineService: Service {
 }
 
 /// The router: OpenAI's /v1 routes (behind the API key when there is one), vLLM's tokenizer,
-/// health, version, metrics and OpenAPI routes.
+/// health, version, metrics and OpenAPI routes, and the chat page at `/` (open; it sends the key itself).
 public func buildRouter(host: ModelHost, configuration: ServerConfiguration, metrics: ServerMetrics,
                         logger: Logger) -> Router<BasicRequestContext> {
     let serving = Serving(host: host, config: configuration, metrics: metrics,
@@ -74,6 +74,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration, met
     TokenizeController(serving: serving).addRoutes(to: router)
     HealthController(serving: serving).addRoutes(to: router)
     MetricsController(serving: serving).addRoutes(to: router)
+    ChatPageController().addRoutes(to: router)
     return router
 }
 
