@@ -2,8 +2,8 @@
 // gemm_portable.c's dotK (canonical order in ck_internal.h). The 16 float lanes are two 8-lane
 // registers: sub-block s (32 elements) puts its 8 groups of 4 into lanes 8 * (s & 1) + k, each
 // group's product scaled by its 16-element sub-block's scale through madd with the scales as
-// int16 (exact). Q3_K weights (-4..3) go through abs / sign (|w| <= 4: no int16 saturation);
-// Q2_K weights (0..3) are unsigned. Q2_K min term: sum_j min_j * bsum_j by one madd, per
+// int16 (exact). Q2_K weights (0..3) are unsigned; Q3_K's (-4..3) are taken as w + 4 (0..7) and
+// 4 * (activation pair sum) subtracted in int16 (exact). Q2_K min term: sum_j min_j * bsum_j by one madd, per
 // super-block, into a scalar subtracted after the tree. Used at the AVX-512 level too.
 #pragma clang fp contract(off)
 #include "ck_internal.h"
@@ -46,6 +46,20 @@ AI2 __m256i k23_scale_pair(__m256i half, int k) {
     const __m256i ctl = _mm256_setr_epi8(i0, i1, i0, i1, i0, i1, i0, i1, i0, i1, i0, i1, i0, i1, i0, i1,
                                          j0, j1, j0, j1, j0, j1, j0, j1, j0, j1, j0, j1, j0, j1, j0, j1);
     return _mm256_shuffle_epi8(half, ctl);
+}
+
+/* hmask bit s of every byte moved to bit 2 (other bits: garbage, masked by the caller) */
+AI2 __m256i k23_bit_to_4(__m256i h, int s) {
+    switch (s) {
+    case 0: return _mm256_slli_epi16(h, 2);
+    case 1: return _mm256_slli_epi16(h, 1);
+    case 2: return h;
+    case 3: return _mm256_srli_epi16(h, 1);
+    case 4: return _mm256_srli_epi16(h, 2);
+    case 5: return _mm256_srli_epi16(h, 3);
+    case 6: return _mm256_srli_epi16(h, 4);
+    default: return _mm256_srli_epi16(h, 5);
+    }
 }
 
 AI2 void tileK23(int type, const int R, const int T, const uint8_t *w, size_t rb, int nsb,
@@ -99,18 +113,17 @@ AI2 void tileK23(int type, const int R, const int T, const uint8_t *w, size_t rb
                 __m256i wv[2], scv[2];
                 for (int i = 0; i < R; i++) {
                     wv[i] = _mm256_and_si256(_mm256_srli_epi16(qv[i], 2 * k), three);
-                    if (q3) {
-                        const __m256i bit = _mm256_set1_epi8((char)(1 << s));
-                        const __m256i clr = _mm256_cmpeq_epi8(_mm256_and_si256(hm[i], bit), _mm256_setzero_si256());
-                        wv[i] = _mm256_sub_epi8(wv[i], _mm256_and_si256(clr, _mm256_set1_epi8(4)));
-                    }
+                    if (q3) /* w + 4 = low bits | 4 * hmask bit s: 0..7 */
+                        wv[i] = _mm256_or_si256(wv[i], _mm256_and_si256(k23_bit_to_4(hm[i], s), _mm256_set1_epi8(4)));
                     scv[i] = k23_scale_pair(half[i], k);
                 }
                 for (int j = 0; j < T; j++) {
                     const __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 256 * sb + 32 * s));
+                    /* Q3_K: sum (w + 4) a - 4 sum a, per int16 pair (|.| <= 2 * 7 * 127: exact) */
+                    const __m256i a4 = q3 ? _mm256_maddubs_epi16(_mm256_set1_epi8(4), av) : _mm256_setzero_si256();
                     for (int i = 0; i < R; i++) {
-                        const __m256i p16 = q3 ? _mm256_maddubs_epi16(_mm256_abs_epi8(wv[i]), _mm256_sign_epi8(av, wv[i]))
-                                               : _mm256_maddubs_epi16(wv[i], av);
+                        __m256i p16 = _mm256_maddubs_epi16(wv[i], av);
+                        if (q3) p16 = _mm256_sub_epi16(p16, a4);
                         isum[i][j][s & 1] = _mm256_add_epi32(isum[i][j][s & 1], _mm256_madd_epi16(p16, scv[i]));
                     }
                 }
@@ -135,11 +148,10 @@ AI2 void tileK23(int type, const int R, const int T, const uint8_t *w, size_t rb
         for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = k23_hsum(acc[i][j][0], acc[i][j][1]) - macc[i][j];
 }
 
+/* one row at a time (two rows' state spills: measured slower), one or two tokens */
 #define DEF23(TY, NAME)                                                                                           \
-    static T2 void NAME##_22(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK23(TY, 2, 2, w, rb, nb, a, t, y, ldy, r); } \
-    static T2 void NAME##_21(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK23(TY, 2, 1, w, rb, nb, a, t, y, ldy, r); } \
-    static T2 void NAME##_12(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK23(TY, 1, 2, w, rb, nb, a, t, y, ldy, r); } \
-    static T2 void NAME##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK23(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
+    static T2 void NAME##_2(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK23(TY, 1, 2, w, rb, nb, a, t, y, ldy, r); } \
+    static T2 void NAME##_1(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { tileK23(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
 
 DEF23(CK_Q2_K, k2)
 DEF23(CK_Q3_K, k3)
@@ -148,21 +160,15 @@ typedef void (*k23_fn)(const uint8_t *, size_t, int, const ck_act *, int, float 
 
 void ck_gemm_k23_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                       const ck_act *a, int t0, int t1, float *y, size_t ldy) {
-    k23_fn f22, f21, f12, f11;
-    if (type == CK_Q2_K) { f22 = k2_22; f21 = k2_21; f12 = k2_12; f11 = k2_11; }
-    else if (type == CK_Q3_K) { f22 = k3_22; f21 = k3_21; f12 = k3_12; f11 = k3_11; }
+    k23_fn f2, f1;
+    if (type == CK_Q2_K) { f2 = k2_2; f1 = k2_1; }
+    else if (type == CK_Q3_K) { f2 = k3_2; f1 = k3_1; }
     else return;
     const int nsb = cols / 256;
     int t = t0;
-    for (; t + 2 <= t1; t += 2) {
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) f22(w, rb, nsb, a, t, y, ldy, r);
-        for (; r < r1; r++) f12(w, rb, nsb, a, t, y, ldy, r);
-    }
-    for (; t < t1; t++) {
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) f21(w, rb, nsb, a, t, y, ldy, r);
-        for (; r < r1; r++) f11(w, rb, nsb, a, t, y, ldy, r);
-    }
+    for (; t + 2 <= t1; t += 2)
+        for (int r = r0; r < r1; r++) f2(w, rb, nsb, a, t, y, ldy, r);
+    for (; t < t1; t++)
+        for (int r = r0; r < r1; r++) f1(w, rb, nsb, a, t, y, ldy, r);
 }
 #endif
