@@ -39,6 +39,9 @@ CASES = [
     (T.Q4_K, 7, 512),
     (T.Q5_K, 7, 512),
     (T.Q6_K, 7, 512),
+    # appended (earlier cases keep their random draws): Q2_K / Q3_K at the size of the others
+    (T.Q2_K, 7, 768),
+    (T.Q3_K, 7, 768),
 ]
 
 QUANTIZABLE = {T.F32, T.F16, T.BF16, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0}

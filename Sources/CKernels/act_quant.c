@@ -170,7 +170,7 @@ void ck_quantize_act256(int isa, const float *x, int cols, int8_t *q, float *d, 
 int ck_type_act_block(int type) {
     switch (type) {
     case CK_Q4_0: case CK_Q4_1: case CK_Q5_0: case CK_Q5_1: case CK_Q8_0: return 32;
-    case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return 256;
+    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return 256;
     default: return 0;
     }
 }

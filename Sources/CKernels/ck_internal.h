@@ -15,6 +15,12 @@
 //    integer lane g % 16, scaled by its sub-block scale; then, per super-block,
 //    acc[l] = acc[l] + (dw * da) * (float)isum[l]. Their min terms are accumulated in one
 //    scalar, super-block after super-block, and subtracted after the tree.
+//    Q2_K / Q3_K the same way: their 16 sub-blocks of 16 elements each give groups 4j..4j+3 their
+//    integer scale (Q2_K: the scale byte's low nibble; Q3_K: the 6-bit scale minus 32), applied to
+//    the group's exact product (Q2_K weights 0..3; Q3_K weights 2 low bits, minus 4 where the
+//    hmask bit is clear: -4..3); dw = d. Q2_K's min term per super-block is
+//    (dmin * da) * (float)(sum_j min_j * bsum_j) (min_j = the scale byte's high nibble, bsum_j the
+//    activations' int16 sum of sub-block j), accumulated and subtracted as Q4_K's; Q3_K has none.
 //  * The 16 lanes are reduced as a tree: 16 -> 8 (l, l+8) -> 4 (l, l+4) -> 2 (l, l+2) -> 1.
 //  * No other fused multiply-add in the matmul kernels: contraction is switched off in their
 //    files, and the two fused steps above are written out (fmaf / fused intrinsics).
@@ -104,6 +110,8 @@ CK_AI int ck_bbytes(int type) {
     case CK_Q5_0: return 22;
     case CK_Q5_1: return 24;
     case CK_Q8_0: return 34;
+    case CK_Q2_K: return 84;
+    case CK_Q3_K: return 110;
     case CK_Q4_K: return 144;
     case CK_Q5_K: return 176;
     case CK_Q6_K: return 210;
@@ -206,6 +214,9 @@ void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, 
                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const ck_act *a, int t0, int t1, float *y, size_t ldy);
+/* Q2_K / Q3_K (gemm_k23_avx2.c); serves the AVX-512 level too */
+void ck_gemm_k23_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                      const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_f_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_avx2(const float *a, const float *b, int n);

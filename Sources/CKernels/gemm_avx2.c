@@ -260,6 +260,7 @@ void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int c
     case CK_Q4_K: SEL2(aK, CK_Q4_K); nb = cols / 256; break;
     case CK_Q5_K: SEL2(aK, CK_Q5_K); nb = cols / 256; break;
     case CK_Q6_K: SEL2(aK, CK_Q6_K); nb = cols / 256; break;
+    case CK_Q2_K: case CK_Q3_K: ck_gemm_k23_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
     default: return;
     }
     int t = t0;

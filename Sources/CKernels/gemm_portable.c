@@ -61,9 +61,37 @@ static float dot32(int type, const uint8_t *row, int nb, const int8_t *aq, const
     return ck_tree16(acc);
 }
 
-/* Unpack one 256-super-block: weights, per-16 integer scales, per-32 mins, scales. */
-static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn8[8], float *dw, float *dmin) {
+/* Unpack one 256-super-block: weights, per-16 integer scales and mins (0 where the type has
+   none), scales. */
+static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn16[16], float *dw, float *dmin) {
     switch (type) {
+    case CK_Q2_K: {
+        /* scales[16] (low nibble scale, high nibble min), qs[64], f16 d, f16 dmin; element e is
+           bits 2*((e / 32) % 4) of qs[32 * (e / 128) + e % 32] */
+        *dw = ck_f16(ck_rd16(b + 80));
+        *dmin = ck_f16(ck_rd16(b + 82));
+        for (int j = 0; j < 16; j++) { sc16[j] = b[j] & 0xF; mn16[j] = b[j] >> 4; }
+        for (int e = 0; e < 256; e++) w[e] = (b[16 + 32 * (e / 128) + e % 32] >> (2 * ((e / 32) % 4))) & 3;
+        break;
+    }
+    case CK_Q3_K: {
+        /* hmask[32], qs[64], scales[12] (16 6-bit, offset 32), f16 d; element e: 2 low bits as Q2_K,
+           minus 4 where bit e / 32 of hmask[e % 32] is clear */
+        const uint8_t *s = b + 96;
+        *dw = ck_f16(ck_rd16(b + 108));
+        *dmin = 0.0f;
+        for (int j = 0; j < 16; j++) {
+            int lo = j < 8 ? (s[j] & 0xF) : (s[j - 8] >> 4);
+            int hi = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
+            sc16[j] = (lo | (hi << 4)) - 32;
+            mn16[j] = 0;
+        }
+        for (int e = 0; e < 256; e++) {
+            int v = (b[32 + 32 * (e / 128) + e % 32] >> (2 * ((e / 32) % 4))) & 3;
+            w[e] = ((b[e % 32] >> (e / 32)) & 1) ? v : v - 4;
+        }
+        break;
+    }
     case CK_Q4_K:
     case CK_Q5_K: {
         *dw = ck_f16(ck_rd16(b));
@@ -75,7 +103,7 @@ static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn
             int s, m;
             ck_scale_min_k4(j, sc, &s, &m);
             sc16[2 * j] = s; sc16[2 * j + 1] = s;
-            mn8[j] = m;
+            mn16[2 * j] = m; mn16[2 * j + 1] = m;
         }
         for (int c = 0; c < 4; c++) {
             for (int l = 0; l < 32; l++) {
@@ -95,8 +123,7 @@ static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn
         const int8_t *sc = (const int8_t *)(b + 192);
         *dw = ck_f16(ck_rd16(b + 208));
         *dmin = 0.0f;
-        for (int j = 0; j < 16; j++) sc16[j] = sc[j];
-        for (int j = 0; j < 8; j++) mn8[j] = 0;
+        for (int j = 0; j < 16; j++) { sc16[j] = sc[j]; mn16[j] = 0; }
         for (int n = 0; n < 2; n++) {
             for (int l = 0; l < 32; l++) {
                 w[128 * n + l] = ((ql[64 * n + l] & 0xF) | (((qh[32 * n + l] >> 0) & 3) << 4)) - 32;
@@ -114,10 +141,10 @@ static float dotK(int type, const uint8_t *row, int nsb, const int8_t *aq, const
     float acc[16] = {0};
     float macc = 0.0f;
     int bb = ck_bbytes(type);
-    int w[256], sc16[16], mn8[8];
+    int w[256], sc16[16], mn16[16];
     for (int sb = 0; sb < nsb; sb++) {
         float dw, dmin;
-        unpackK(type, row + (size_t)sb * bb, w, sc16, mn8, &dw, &dmin);
+        unpackK(type, row + (size_t)sb * bb, w, sc16, mn16, &dw, &dmin);
         const int8_t *a = aq + 256 * sb;
         int isum[16] = {0};
         for (int g = 0; g < 64; g++) {
@@ -126,7 +153,7 @@ static float dotK(int type, const uint8_t *row, int nsb, const int8_t *aq, const
             isum[g & 15] += sc16[g / 4] * p;
         }
         int msum = 0;
-        for (int j = 0; j < 8; j++) msum += mn8[j] * (bs[16 * sb + 2 * j] + bs[16 * sb + 2 * j + 1]);
+        for (int j = 0; j < 16; j++) msum += mn16[j] * bs[16 * sb + j]; /* exact: order is free */
         float D = dw * ad[sb];
         for (int l = 0; l < 16; l++) acc[l] = acc[l] + D * (float)isum[l];
         float Dm = dmin * ad[sb];

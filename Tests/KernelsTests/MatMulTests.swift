@@ -22,6 +22,17 @@ private func run(_ f: Fixture, x: [Float], nTokens: Int, threads: Int,
     return y
 }
 
+/// Byte offsets of a block's F16 scale (and min), which random test blocks set to modest values.
+private func scaleOffsets(_ type: QuantType) -> [Int] {
+    switch type {
+    case .q2_K: return [80, 82]
+    case .q3_K: return [108]
+    case .q6_K: return [208]
+    case .q4_K, .q5_K, .q4_1, .q5_1: return [0, 2]
+    default: return [0]
+    }
+}
+
 private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
     var rng = TestRNG(seed: seed)
     return rng.floats((f.cols + 3) * nTokens, scale: 2)
@@ -91,15 +102,14 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
     /// A larger shape that exercises full 4x4 tiles, several row chunks and token chunks.
     @Test func largeShapeInvariance() {
         var rng = TestRNG(seed: 99)
-        for type in [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .f16] {
+        for type in [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .f16] {
             let rows = 70, cols = 512
             // random blocks with small f16 scales (bytes content irrelevant for invariance)
             var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let nBlocks = raw.count / type.blockBytes
             for b in 0..<nBlocks {
                 let o = b * type.blockBytes
-                let scaleOffsets: [Int] = type == .q6_K ? [208] : (type.blockElements == 256 ? [0, 2] : (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]))
-                for s in scaleOffsets { raw[o + s] = 0x00; raw[o + s + 1] = 0x20 } // f16 0.0078125
+                for s in scaleOffsets(type) { raw[o + s] = 0x00; raw[o + s + 1] = 0x20 } // f16 0.0078125
             }
             let n = 70
             let x = rng.floats(cols * n)
@@ -145,15 +155,14 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
 
     /// Every batch size (the batched kernels cut tokens into groups of 16, 8, 4, 2 and 1, and
     /// rows into fours) gives, for each token, bitwise the portable single-token result.
-    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K])
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q6_K])
     func everyBatchSizeMatchesPortable(type: QuantType) {
         var rng = TestRNG(seed: 1234)
         let rows = 11, cols = 8 * 32 * 3 + (type.blockElements == 256 ? 0 : 32)
         var raw = (0..<(type.rowBytes(cols) * rows)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         for b in 0..<(raw.count / type.blockBytes) {
             let o = b * type.blockBytes
-            let scaleOffsets: [Int] = type == .q6_K ? [208] : (type.blockElements == 256 ? [0, 2] : (type == .q4_1 || type == .q5_1 ? [0, 2] : [0]))
-            for s in scaleOffsets { raw[o + s] = UInt8(truncatingIfNeeded: rng.next()); raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3) }
+            for s in scaleOffsets(type) { raw[o + s] = UInt8(truncatingIfNeeded: rng.next()); raw[o + s + 1] = 0x20 | UInt8(truncatingIfNeeded: rng.next() & 0x3) }
         }
         let maxTokens = 70
         let x = rng.floats(cols * maxTokens, scale: 3)
