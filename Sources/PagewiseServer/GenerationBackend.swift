@@ -33,6 +33,12 @@ public struct ServingStats: Sendable, Equatable {
     public var prefixHitTokens = 0
     /// Preemptions, ever.
     public var preemptions = 0
+    /// Speculative decoding, ever: verifications with a draft, draft tokens verified, accepted ones,
+    /// and accepted ones per draft position.
+    public var specDrafts = 0
+    public var specDraftTokens = 0
+    public var specAcceptedTokens = 0
+    public var specAcceptedPerPosition: [Int] = []
 
     /// All zero.
     public init() {}
@@ -45,6 +51,10 @@ public struct ServingStats: Sendable, Equatable {
         prefixQueryTokens = s.prefixQueryTokens
         prefixHitTokens = s.prefixHitTokens
         preemptions = s.preemptions
+        specDrafts = s.specDraftsTotal
+        specDraftTokens = s.specDraftTokensTotal
+        specAcceptedTokens = s.specAcceptedTokensTotal
+        specAcceptedPerPosition = s.specAcceptedTokensPerPosition
     }
 }
 

@@ -164,8 +164,9 @@ public final class LLMEngine {
             let s = e.seq
             if e.numNew > s.numTokens - s.numComputed {
                 // Speculative decoding: the pending token and the draft, a logits row for each.
-                fb.append(tokens: [s.tokens[s.numComputed]] + s.spec.draft, startPosition: s.numComputed,
-                          blockTables: s.blockTables, wantLogits: .all)
+                s.spec.draft.insert(s.tokens[s.numComputed], at: 0)
+                fb.append(tokens: s.spec.draft, startPosition: s.numComputed, blockTables: s.blockTables, wantLogits: .all)
+                s.spec.draft.removeFirst()
                 rows.append((nextRow, e.numNew, true))
                 nextRow += e.numNew
                 continue

@@ -112,6 +112,10 @@ extension LLMEngine {
         stats.specDraftsTotal += 1
         stats.specDraftTokensTotal += draft.count
         stats.specAcceptedTokensTotal += accepted
+        // One element per draft position seen so far (zero where none was accepted yet).
+        let seen = stats.specAcceptedTokensPerPosition.count
+        if seen < draft.count { stats.specAcceptedTokensPerPosition += [Int](repeating: 0, count: draft.count - seen) }
+        for j in 0 ..< accepted { stats.specAcceptedTokensPerPosition[j] += 1 }
         speculator?.record(s, drafted: draft.count, accepted: accepted)
         s.spec.draft.removeAll(keepingCapacity: true)
         if s.status != .finished { blocks.truncate(&s.blockTables, tokens: s.numComputed) }
