@@ -56,7 +56,10 @@ struct SpeculativeRollbackTests {
                 spec.step()
                 guard let sa = spec.scheduler.running.first(where: { $0.requestId == id }) else { break }
                 let n = sa.numComputed
-                while let sb = plain.scheduler.running.first(where: { $0.requestId == id }), sb.numComputed < n { plain.step() }
+                while plain.hasUnfinishedRequests {
+                    if let sb = plain.scheduler.running.first(where: { $0.requestId == id }), sb.numComputed >= n { break }
+                    plain.step()
+                }
                 guard let sb = plain.scheduler.running.first(where: { $0.requestId == id }), sb.numComputed == n else {
                     Issue.record("\(model) \(id): the plain engine did not stop at \(n) computed positions")
                     return
@@ -196,6 +199,8 @@ struct SpeculativeRollbackTests {
             var p = SamplingParams()
             p.temperature = 1
             p.topK = 8
+            p.topP = 1
+            p.minP = 0
             p.seed = UInt64(10_000 + i)
             p.maxTokens = 4
             p.ignoreEOS = true
@@ -207,7 +212,10 @@ struct SpeculativeRollbackTests {
         let s = e.statistics()
         #expect(s.specAcceptedTokensTotal > n / 10 && s.specAcceptedTokensTotal < s.specDraftTokensTotal, "\(s)")
 
-        // (t0, t1) jointly, keyed t0 * vocab + t1.
+        // t0 alone (no draft involved: checks the reference itself), then (t0, t1) jointly, keyed t0 * vocab + t1.
+        let first = Self.chiSquare(Dictionary(outs.filter { $0.count == 4 }.map { (Int($0[0]), 1) }, uniquingKeysWith: +), p0, total: outs.count)
+        let seen = Dictionary(outs.map { ($0.first ?? -1, 1) }, uniquingKeysWith: +)
+        #expect(first.chi2 < Self.chiSquareCritical(df: first.df), "first token: chi-square \(first.chi2), df \(first.df), p0 \(p0), seen \(seen)")
         var joint: [Int: Int] = [:], expected: [Int: Double] = [:]
         for o in outs where o.count == 4 { joint[Int(o[0]) * vocab + Int(o[1]), default: 0] += 1 }
         for (t0, q0) in p0 {
