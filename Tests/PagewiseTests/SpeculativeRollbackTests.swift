@@ -38,7 +38,7 @@ struct SpeculativeRollbackTests {
     /// cache of the speculating engine and compared with the plain engine computing them afresh.
     @Test(arguments: ["smollm2-135m-instruct", "gemma3-270m"])
     func keptPositionsKVIsBitEqualToDecodingWithoutSpeculation(model: String) throws {
-        let prompts = Array(try SpeculativeDecodingTests.prompts(model).prefix(5))
+        let prompts = Array(try SpeculativeDecodingTests.prompts(model).prefix(3))
         let params = SpeculativeDecodingTests.greedy(40)
         let ref = try SpeculativeDecodingTests.engine(model)
         let refOut = Outputs()
