@@ -37,6 +37,12 @@ public struct ServingStats: Sendable, Equatable {
     public var numBlocks = 0
     /// Tokens per KV block.
     public var blockSize = 0
+    /// Speculative decoding, ever: verifications with a draft, draft tokens verified, accepted ones,
+    /// and accepted ones per draft position.
+    public var specDrafts = 0
+    public var specDraftTokens = 0
+    public var specAcceptedTokens = 0
+    public var specAcceptedPerPosition: [Int] = []
 
     /// All zero.
     public init() {}
@@ -51,6 +57,10 @@ public struct ServingStats: Sendable, Equatable {
         preemptions = s.preemptions
         numBlocks = s.numBlocks
         blockSize = s.blockSize
+        specDrafts = s.specDraftsTotal
+        specDraftTokens = s.specDraftTokensTotal
+        specAcceptedTokens = s.specAcceptedTokensTotal
+        specAcceptedPerPosition = s.specAcceptedTokensPerPosition
     }
 }
 

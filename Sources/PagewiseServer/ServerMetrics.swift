@@ -24,6 +24,7 @@ public final class ServerMetrics: @unchecked Sendable {
     private let e2e: ValueHistogram
     private let queueTime: ValueHistogram
     private var cacheConfigShown = false
+    private let specDecode: SpecDecodeMetrics
 
     /// vLLM's buckets.
     static let ttftBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0]
@@ -53,6 +54,7 @@ public final class ServerMetrics: @unchecked Sendable {
                                    labels: labels, buckets: Self.requestBuckets)
         queueTime = r.makeValueHistogram(descriptor: d("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request."),
                                          labels: labels, buckets: Self.requestBuckets)
+        specDecode = SpecDecodeMetrics(registry: r, labels: labels)
         for reason in ["stop", "length", "abort"] { success(reason).increment(by: Int64(0)) }
     }
 
@@ -97,6 +99,7 @@ public final class ServerMetrics: @unchecked Sendable {
                 prefixQueries.increment(by: Int64(max(0, s.prefixQueryTokens - last.prefixQueryTokens)))
                 prefixHits.increment(by: Int64(max(0, s.prefixHitTokens - last.prefixHitTokens)))
                 preemptions.increment(by: Int64(max(0, s.preemptions - last.preemptions)))
+                specDecode.update(s)
                 last = s
                 if !cacheConfigShown, s.numBlocks > 0 { showCacheConfig(s) }
             }

@@ -1,5 +1,5 @@
 import Foundation
-import Pagewise
+@testable import Pagewise
 import Testing
 
 /// Draft sources and the acceptance rule, without a model.
@@ -11,8 +11,10 @@ struct SpeculativeUnitTests {
         // The longest n wins: "6 1 2 3" occurred once, followed by 4 5.
         let u: [Int32] = [6, 1, 2, 3, 4, 5, 0, 1, 2, 3, 9, 6, 1, 2, 3]
         #expect(NgramProposer.lookup(u, minN: 2, maxN: 4, k: 3) == [4, 5, 0])
-        // Proposals stop at the end of what is known; no match, no proposal.
-        #expect(NgramProposer.lookup([1, 2, 1], minN: 1, maxN: 3, k: 5) == [2, 1])
+        // A match near the end continues as an overlapping copy (the period repeats); no match, no proposal.
+        #expect(NgramProposer.lookup([1, 2, 1], minN: 1, maxN: 3, k: 5) == [2, 1, 2, 1, 2])
+        #expect(NgramProposer.lookup([4, 7, 7, 7], minN: 2, maxN: 3, k: 4) == [7, 7, 7, 7])
+        #expect(NgramProposer.lookup([9, 1, 2, 3, 1, 2], minN: 2, maxN: 2, k: 4) == [3, 1, 2, 3])
         #expect(NgramProposer.lookup([1, 2, 3, 4], minN: 2, maxN: 3, k: 5).isEmpty)
         #expect(NgramProposer.lookup([1, 2, 3, 1, 2], minN: 2, maxN: 3, k: 0).isEmpty)
     }
@@ -84,5 +86,32 @@ struct SpeculativeUnitTests {
         #expect(try SpeculativeMethod(parsing: "model:/m/draft.gguf") == .draftModel(path: "/m/draft.gguf"))
         #expect(throws: SpeculativeError.self) { try SpeculativeMethod(parsing: "eagle") }
         #expect("\(SpeculativeError.unknownMethod("eagle"))".contains("ngram, suffix or model:PATH"))
+    }
+
+    /// The draft length: as long as allowed where a step costs the same whatever its token count,
+    /// none where cost grows with every token (no acceptance can pay for it), and in between where
+    /// a 5-token step costs twice a 1-token one (the 135M model on 2 cores).
+    @Test func draftLengthFollowsCostAndAcceptance() throws {
+        let flat: (Int) -> Double = { _ in 1 }
+        let linear: (Int) -> Double = { Double($0) }
+        let measured: (Int) -> Double = { 1 + 0.25 * Double($0 - 1) }
+        #expect(DraftLength.best(acceptance: 0.9, maxK: 8, step: flat, draftPerToken: 0) == 8)
+        #expect(DraftLength.best(acceptance: 0.95, maxK: 8, step: linear, draftPerToken: 0) == 0)
+        let mid = DraftLength.best(acceptance: 0.75, maxK: 8, step: measured, draftPerToken: 0)
+        #expect((2 ... 4).contains(mid), "\(mid)")
+        #expect(DraftLength.best(acceptance: 0.2, maxK: 8, step: measured, draftPerToken: 0) == 0)
+        // A draft model that costs as much per token as the target: only near-certain drafts pay.
+        #expect(DraftLength.best(acceptance: 0.6, maxK: 8, step: flat, draftPerToken: 1) == 0)
+        #expect(DraftLength.best(acceptance: 0.99, maxK: 8, step: flat, draftPerToken: 0.1) > 3)
+
+        // Costs learned from step times: nothing until two token counts were seen, then a line.
+        var d = DraftLength()
+        d.recordStep(tokens: 1, seconds: 0.010)
+        #expect(d.relativeCosts == nil)
+        d.recordStep(tokens: 5, seconds: 0.020)
+        d.recordDraft(tokens: 4, seconds: 0.002)
+        let c = try #require(d.relativeCosts)
+        #expect(abs(c.step(5) - 2) < 1e-9 && abs(c.step(3) - 1.5) < 1e-9 && c.step(1) == 1)
+        #expect(abs(c.draftPerToken - 0.05) < 1e-9)
     }
 }

@@ -21,7 +21,9 @@ extension DraftSource {
 /// Prompt lookup (vLLM's `ngram`, llama.cpp's lookup decoding): the last n tokens (n from `maxN`
 /// down to `minN`) are looked for earlier in the prompt and output; the tokens that followed their
 /// most recent earlier occurrence are proposed. Pays when the output repeats its input (editing,
-/// summarising with quotes, code completion).
+/// summarising with quotes, code completion). A match close to the end is copied the way LZ77
+/// copies an overlapping match: the proposal continues with its own tokens, so an output that
+/// repeats a short period (a token, a line) is drafted k tokens ahead, not only up to the end.
 public final class NgramProposer: DraftSource {
     /// Shortest suffix looked up, in tokens.
     public let minN: Int
@@ -54,8 +56,12 @@ public final class NgramProposer: DraftSource {
                     var j = 0
                     while j < n, t[s + j] == t[tail + j] { j += 1 }
                     if j == n {
+                        // Overlapping copy: past the end, the period (count - from) repeats.
                         let from = s + n
-                        return Array(t[from ..< min(from + k, count)])
+                        var out = [Int32]()
+                        out.reserveCapacity(k)
+                        for i in 0 ..< k { out.append(from + i < count ? t[from + i] : out[from + i - count]) }
+                        return out
                     }
                     s -= 1
                 }

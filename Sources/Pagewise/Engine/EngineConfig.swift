@@ -83,6 +83,9 @@ public struct EngineStats: Sendable, Codable {
     public var specDraftTokensTotal = 0
     /// Draft tokens accepted (each saved one forward pass of its own).
     public var specAcceptedTokensTotal = 0
+    /// Element j: verifications whose draft token at position j (0-based) was accepted (vLLM's
+    /// `spec_decode_num_accepted_tokens_per_pos`); its sum is `specAcceptedTokensTotal`.
+    public var specAcceptedTokensPerPosition: [Int] = []
     /// Tokens appended by structured output's jump-forward (forced by the grammar, not sampled).
     public var jumpForwardTokens = 0
 

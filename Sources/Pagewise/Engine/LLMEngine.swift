@@ -164,8 +164,9 @@ public final class LLMEngine {
             let s = e.seq
             if e.numNew > s.numTokens - s.numComputed {
                 // Speculative decoding: the pending token and the draft, a logits row for each.
-                fb.append(tokens: [s.tokens[s.numComputed]] + s.spec.draft, startPosition: s.numComputed,
-                          blockTables: s.blockTables, wantLogits: .all)
+                s.spec.draft.insert(s.tokens[s.numComputed], at: 0)
+                fb.append(tokens: s.spec.draft, startPosition: s.numComputed, blockTables: s.blockTables, wantLogits: .all)
+                s.spec.draft.removeFirst()
                 rows.append((nextRow, e.numNew, true))
                 nextRow += e.numNew
                 continue
@@ -180,8 +181,15 @@ public final class LLMEngine {
             nextRow += count
         }
         let logits: UnsafeBufferPointer<Float>
+        // Speculative decoding learns what a step of a lone decoding sequence costs per token count.
+        let lone = batch.entries.count == 1 && !batch.entries[0].seq.inPrefill
+            && batch.entries[0].seq.numTokens - batch.entries[0].seq.numComputed == 1
+        let started = speculator != nil && lone ? DispatchTime.now().uptimeNanoseconds : 0
         do {
             logits = try model.forward(fb, cache: cache)
+            if started > 0 {
+                speculator?.length.recordStep(tokens: fb.tokens.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
         } catch {
             // Should not happen for validated requests; fail this batch's requests, keep the engine alive.
             logger.error("forward pass failed: \(error)")

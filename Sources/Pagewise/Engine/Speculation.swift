@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import Tokenization
 
@@ -14,6 +15,17 @@ struct SpeculationState {
     /// draft tokens keep being rejected; a drafting source that keeps missing costs nearly nothing).
     var pause = 0
     var backoff = 1
+    /// Accepted draft tokens and rejections, decaying (a prior of 4 to 1): the per-token acceptance
+    /// the draft length is chosen for.
+    var hits = 4.0
+    var misses = 1.0
+    var acceptance: Double { hits / (hits + misses) }
+    /// The next draft after a pause is a probe: drafted whatever the cost model says, to learn
+    /// whether acceptance came back.
+    var probe = false
+    /// The pause came from the cost model (no k pays), not from rejections: an accepted probe does
+    /// not reset the backoff then, only a k that pays again does.
+    var costPaused = false
 }
 
 /// Drafts tokens for decoding sequences and adapts each one's k to its acceptance.
@@ -21,6 +33,8 @@ final class Speculator {
     let source: any DraftSource
     let maxK: Int
     let maxRunning: Int
+    /// Step and draft costs, learned from this engine's steps of a lone decoding sequence.
+    var length = DraftLength()
 
     init(source: any DraftSource, maxK: Int, maxRunning: Int) {
         self.source = source
@@ -29,9 +43,12 @@ final class Speculator {
     }
 
     /// Sets `draft` of every running sequence for the coming step (empty where speculation does
-    /// not apply: prefill, beam search, opted out, a large batch, no room left).
+    /// not apply: prefill, beam search, opted out, a large batch, no room left). A lone sequence
+    /// drafts as many tokens as pay for themselves (`DraftLength`), none when no length does (then
+    /// it pauses, doubling the pause up to 16 steps, and probes again).
     func propose(_ running: [Sequence], maxModelLen: Int) {
         let on = running.count <= maxRunning
+        let costs = running.count == 1 ? length.relativeCosts : nil
         for s in running {
             s.spec.draft.removeAll(keepingCapacity: true)
             guard on, s.params.speculative, s.beam == nil, s.forksPending == 0, !s.inPrefill,
@@ -43,20 +60,41 @@ final class Speculator {
             }
             // All k accepted plus the bonus token must fit max_tokens and the model length.
             let room = min(s.params.maxTokens - s.outputCount, maxModelLen - s.numTokens) - 1
-            let k = min(s.spec.k, room)
+            var k = min(s.spec.k, room)
             guard k > 0 else { continue }
+            if let c = costs, !s.spec.probe {
+                k = DraftLength.best(acceptance: s.spec.acceptance, maxK: k, step: c.step, draftPerToken: c.draftPerToken)
+                if k == 0 {
+                    s.spec.pause = s.spec.backoff
+                    s.spec.backoff = min(16, s.spec.backoff * 2)
+                    s.spec.probe = true
+                    s.spec.costPaused = true
+                    continue
+                }
+                if s.spec.costPaused {
+                    s.spec.costPaused = false
+                    s.spec.backoff = 1
+                }
+            }
+            s.spec.probe = false
+            let started = costs == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             s.spec.draft = source.propose(s.tokens, promptCount: s.promptCount, k: k, state: &s.spec.source)
             if s.spec.draft.count > k { s.spec.draft.removeLast(s.spec.draft.count - k) }
+            if costs != nil {
+                length.recordDraft(tokens: s.spec.draft.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
         }
     }
 
     /// After a verification of `drafted` tokens of which `accepted` were kept: grow k after a full
     /// acceptance, otherwise shrink it to one more than what was kept.
     func record(_ s: Sequence, drafted: Int, accepted: Int) {
+        s.spec.hits = 0.8 * s.spec.hits + Double(accepted)
+        s.spec.misses = 0.8 * s.spec.misses + (accepted < drafted ? 1 : 0)
         if accepted == 0 && s.spec.k == 1 {
             s.spec.pause = s.spec.backoff
             s.spec.backoff = min(16, s.spec.backoff * 2)
-        } else if accepted > 0 {
+        } else if accepted > 0 && !s.spec.costPaused {
             s.spec.backoff = 1
         }
         s.spec.k = accepted == drafted ? min(maxK, s.spec.k + 1) : max(1, min(s.spec.k, accepted + 1))
@@ -112,6 +150,10 @@ extension LLMEngine {
         stats.specDraftsTotal += 1
         stats.specDraftTokensTotal += draft.count
         stats.specAcceptedTokensTotal += accepted
+        // One element per draft position seen so far (zero where none was accepted yet).
+        let seen = stats.specAcceptedTokensPerPosition.count
+        if seen < draft.count { stats.specAcceptedTokensPerPosition += [Int](repeating: 0, count: draft.count - seen) }
+        for j in 0 ..< accepted { stats.specAcceptedTokensPerPosition[j] += 1 }
         speculator?.record(s, drafted: draft.count, accepted: accepted)
         s.spec.draft.removeAll(keepingCapacity: true)
         if s.status != .finished { blocks.truncate(&s.blockTables, tokens: s.numComputed) }
