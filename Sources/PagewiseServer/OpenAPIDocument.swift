@@ -4,7 +4,7 @@ enum OpenAPIDocument {
     static let routes: [(method: String, path: String)] = [
         ("POST", "/v1/completions"), ("POST", "/v1/chat/completions"), ("GET", "/v1/models"),
         ("POST", "/tokenize"), ("POST", "/detokenize"), ("GET", "/health"), ("GET", "/version"),
-        ("GET", "/openapi.json"), ("GET", "/metrics"),
+        ("GET", "/openapi.json"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/index.html"),
     ]
 
     static let json = #"""
@@ -97,6 +97,10 @@ enum OpenAPIDocument {
             "properties": {"prompt": {"type": "string"}}}}}},
             "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
             "413": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+        "/": {"get": {"operationId": "chatPage", "summary": "The chat page (one self-contained HTML document).",
+          "responses": {"200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+        "/index.html": {"get": {"operationId": "chatPageIndex", "summary": "The chat page, as at /.",
+          "responses": {"200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
         "/health": {"get": {"operationId": "health", "summary": "200 once the model is loaded.",
           "responses": {"200": {"description": "Ready."}, "503": {"$ref": "#/components/responses/Error"}}}},
         "/version": {"get": {"operationId": "version", "summary": "The server's version.",

@@ -12,30 +12,13 @@ import Testing
     static let python: String? = {
         let candidates: [String?] = [ProcessInfo.processInfo.environment["PAGEWISE_PYTHON"], root.appendingPathComponent("tools/venv/bin/python").path]
         for case let c? in candidates where FileManager.default.isExecutableFile(atPath: c) {
-            if (try? DeploymentManifestTests.run(c, ["-c", "import yaml, jsonschema"]).status) == 0 { return c }
+            if (try? ScriptRunner.exec(c, ["-c", "import yaml, jsonschema"]).status) == 0 { return c }
         }
         return nil
     }()
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        // Output to a file, not a pipe: Foundation's pipe reads trap on EINTR.
-        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("pw-k8s-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL) }
-        let out = try FileHandle(forWritingTo: outURL)
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        return (p.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self))
-    }
-
     static func validate(_ directory: URL) throws -> (status: Int32, output: String) {
-        try run(try #require(python), [root.appendingPathComponent("scripts/validate_k8s_manifests.py").path, directory.path])
+        try ScriptRunner.run(try #require(python), script: "validate_k8s_manifests.py", arguments: [directory.path])
     }
 
     @Test(.enabled(if: python != nil, "needs a Python with pyyaml and jsonschema: tools/venv (see .ci/run) or $PAGEWISE_PYTHON"))

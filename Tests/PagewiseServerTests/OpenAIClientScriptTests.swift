@@ -47,20 +47,8 @@ import Testing
     @Test(.enabled(if: wanted && python != nil && binary != nil,
                    "needs tools/venv with openai (pip install openai), the built pagewise, and a release build or PAGEWISE_OPENAI_SCRIPT=1"))
     func theOpenAIClientAgainstTheRealServer() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(Self.python))
-        p.arguments = [Self.root.appendingPathComponent("scripts/test_server_openai.py").path, "--pagewise", try #require(Self.binary).path]
-        // Output to a file, not a pipe: Foundation's pipe reads trap on EINTR.
-        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("pw-openai-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL) }
-        let out = try FileHandle(forWritingTo: outURL)
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        let text = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
-        #expect(p.terminationStatus == 0, "\(text)")
+        let (status, text) = try ScriptRunner.run(try #require(Self.python), script: "test_server_openai.py",
+                                                  arguments: ["--pagewise", try #require(Self.binary).path])
+        #expect(status == 0, "\(text)")
     }
 }

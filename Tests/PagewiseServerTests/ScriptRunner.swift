@@ -16,9 +16,14 @@ enum ScriptRunner {
     }
 
     static func run(_ python: String, script: String, arguments: [String]) throws -> (status: Int32, output: String) {
+        try exec(python, [OpenAIClientScriptTests.root.appendingPathComponent("scripts/\(script)").path] + arguments)
+    }
+
+    /// Runs `executable` with `arguments` to its end; its status and its output (stdout and stderr).
+    static func exec(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [OpenAIClientScriptTests.root.appendingPathComponent("scripts/\(script)").path] + arguments
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
         // Output to a file, not a pipe: Foundation's pipe reads trap on EINTR.
         let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("pw-script-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
