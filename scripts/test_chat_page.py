@@ -23,7 +23,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,18 +32,13 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback import free_port  # noqa: E402
 from cdp import Browser, find_chromium  # noqa: E402
 from png_pixels import crop, read_png  # noqa: E402
 
 KEY = "page-test-key"
 NAME = "smol"
 LAST = "[...document.querySelectorAll('#messages .msg.assistant')].pop()"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http(base, path, body=None, key=KEY, timeout=300):
