@@ -214,9 +214,10 @@ void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, 
                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const ck_act *a, int t0, int t1, float *y, size_t ldy);
-/* Q2_K / Q3_K (gemm_k23_avx2.c); serves the AVX-512 level too */
-void ck_gemm_k23_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
-                      const ck_act *a, int t0, int t1, float *y, size_t ldy);
+/* K-quant rows as stored (gemm_k_avx2.c): Q2_K..Q6_K at the AVX2 level, Q2_K / Q3_K at the AVX-512
+   level too; 0 for other types */
+int ck_gemm_k_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
+                   const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_f_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const float *x, size_t ldx, int t0, int t1, float *y, size_t ldy);
 float ck_dot_f32_avx2(const float *a, const float *b, int n);

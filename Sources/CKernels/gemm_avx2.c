@@ -8,8 +8,6 @@
 #define T2 __attribute__((target("avx2,fma,f16c")))
 #define AI2 CK_AI T2
 
-AI2 float f16y(const uint8_t *p) { return _cvtsh_ss(ck_rd16(p)); }
-
 /* tree over 16 lanes held as lo (lanes 0..7) and hi (lanes 8..15) */
 AI2 float hsum2(__m256 lo, __m256 hi) {
     __m256 s8 = _mm256_add_ps(lo, hi);
@@ -35,7 +33,7 @@ AI2 __m256i bits_to_bytes(uint32_t x) {
     return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
 }
 
-AI2 int sgn_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0 || type == CK_Q6_K; }
+AI2 int sgn_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0; }
 
 /* weight bytes of one 32-block in activation order, signed for signed types */
 AI2 __m256i ld32(int type, const uint8_t *b) {
@@ -124,111 +122,6 @@ AI2 void tile32_2(int type, const int R, const int T, const uint8_t *w, size_t r
         for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum2(acc[i][j][0], acc[i][j][1]);
 }
 
-/* sub-block s (elements 32s..32s+31) of a K-quant super-block */
-AI2 __m256i ldK(int type, const uint8_t *b, int s) {
-    switch (type) {
-    case CK_Q4_K: {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * (s >> 1)));
-        if (s & 1) v = _mm256_srli_epi16(v, 4);
-        return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-    }
-    case CK_Q5_K: {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * (s >> 1)));
-        if (s & 1) v = _mm256_srli_epi16(v, 4);
-        v = _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 16));
-        __m256i bit = _mm256_set1_epi8((char)(1 << s));
-        h = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit), _mm256_set1_epi8(0x10));
-        return _mm256_or_si256(v, h);
-    }
-    default: { /* Q6_K */
-        int n = s >> 2, k = s & 3;
-        __m256i l = _mm256_loadu_si256((const __m256i *)(b + 64 * n + 32 * (k & 1)));
-        if (k >= 2) l = _mm256_srli_epi16(l, 4);
-        l = _mm256_and_si256(l, _mm256_set1_epi8(0x0F));
-        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
-        h = _mm256_and_si256(_mm256_srli_epi16(h, 2 * k), _mm256_set1_epi8(3));
-        h = _mm256_slli_epi16(h, 4);
-        return _mm256_sub_epi8(_mm256_or_si256(l, h), _mm256_set1_epi8(32));
-    }
-    }
-}
-
-AI2 void tileK_2(int type, const int R, const int T, const uint8_t *w, size_t rb, int nsb,
-                 const ck_act *a, int t, float *y, size_t ldy, int r) {
-    const int sgn = sgn_type(type);
-    const int hmin = type != CK_Q6_K;
-    const int bb = ck_bbytes(type);
-    __m256 acc[2][2][2];
-    float macc[2][2];
-    const int8_t *aq[2];
-    const float *ad[2];
-    const int16_t *bs[2];
-    for (int j = 0; j < T; j++) {
-        aq[j] = a->q + (size_t)(t + j) * a->qStride;
-        ad[j] = a->d + (size_t)(t + j) * a->dStride;
-        bs[j] = a->bsums + (size_t)(t + j) * a->bStride;
-        for (int i = 0; i < R; i++) { acc[i][j][0] = acc[i][j][1] = _mm256_setzero_ps(); macc[i][j] = 0.0f; }
-    }
-    const uint8_t *rowp[2];
-    for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
-    const size_t pfd = 4 * rb;
-    for (int sb = 0; sb < nsb; sb++) {
-        int sc16[2][16], mn[2][8];
-        float dw[2], dmin[2];
-        for (int i = 0; i < R; i++) {
-            const uint8_t *blk = rowp[i] + (size_t)sb * bb;
-            for (int off = 0; off < bb; off += 64) _mm_prefetch((const char *)(blk + pfd + off), _MM_HINT_T0);
-            if (type == CK_Q6_K) {
-                dw[i] = f16y(blk + 208);
-                dmin[i] = 0.0f;
-                for (int g = 0; g < 16; g++) sc16[i][g] = ((const int8_t *)(blk + 192))[g];
-            } else {
-                dw[i] = f16y(blk);
-                dmin[i] = f16y(blk + 2);
-                for (int g = 0; g < 8; g++) {
-                    int s, m;
-                    ck_scale_min_k4(g, blk + 4, &s, &m);
-                    sc16[i][2 * g] = s; sc16[i][2 * g + 1] = s;
-                    mn[i][g] = m;
-                }
-            }
-        }
-        __m256i isum[2][2][2];
-        for (int j = 0; j < T; j++)
-            for (int i = 0; i < R; i++) isum[i][j][0] = isum[i][j][1] = _mm256_setzero_si256();
-        for (int s = 0; s < 8; s++) {
-            __m256i wv[2], scv[2];
-            for (int i = 0; i < R; i++) {
-                wv[i] = ldK(type, rowp[i] + (size_t)sb * bb, s);
-                scv[i] = _mm256_setr_epi32(sc16[i][2 * s], sc16[i][2 * s], sc16[i][2 * s], sc16[i][2 * s],
-                                           sc16[i][2 * s + 1], sc16[i][2 * s + 1], sc16[i][2 * s + 1], sc16[i][2 * s + 1]);
-            }
-            for (int j = 0; j < T; j++) {
-                __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 256 * sb + 32 * s));
-                for (int i = 0; i < R; i++)
-                    isum[i][j][s & 1] = _mm256_add_epi32(isum[i][j][s & 1], _mm256_mullo_epi32(dot8(sgn, wv[i], av), scv[i]));
-            }
-        }
-        for (int j = 0; j < T; j++) {
-            float da = ad[j][sb];
-            const int16_t *bsj = bs[j] + 16 * sb;
-            for (int i = 0; i < R; i++) {
-                __m256 D = _mm256_set1_ps(dw[i] * da);
-                for (int h = 0; h < 2; h++)
-                    acc[i][j][h] = _mm256_add_ps(acc[i][j][h], _mm256_mul_ps(D, _mm256_cvtepi32_ps(isum[i][j][h])));
-                int msum = 0;
-                if (hmin)
-                    for (int g = 0; g < 8; g++) msum += mn[i][g] * (bsj[2 * g] + bsj[2 * g + 1]);
-                float Dm = dmin[i] * da;
-                macc[i][j] = macc[i][j] + Dm * (float)msum;
-            }
-        }
-    }
-    for (int j = 0; j < T; j++)
-        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum2(acc[i][j][0], acc[i][j][1]) - macc[i][j];
-}
-
 #define DEF2(P, F, TY)                                                                                            \
     static T2 void P##_##TY##_22(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { F(TY, 2, 2, w, rb, nb, a, t, y, ldy, r); } \
     static T2 void P##_##TY##_21(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r) { F(TY, 2, 1, w, rb, nb, a, t, y, ldy, r); } \
@@ -240,9 +133,6 @@ DEF2(a32, tile32_2, CK_Q4_1)
 DEF2(a32, tile32_2, CK_Q5_0)
 DEF2(a32, tile32_2, CK_Q5_1)
 DEF2(a32, tile32_2, CK_Q8_0)
-DEF2(aK, tileK_2, CK_Q4_K)
-DEF2(aK, tileK_2, CK_Q5_K)
-DEF2(aK, tileK_2, CK_Q6_K)
 
 typedef void (*tile2_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int);
 #define SEL2(P, TY) do { f22 = P##_##TY##_22; f21 = P##_##TY##_21; f12 = P##_##TY##_12; f11 = P##_##TY##_11; } while (0)
@@ -257,10 +147,9 @@ void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int c
     case CK_Q5_0: SEL2(a32, CK_Q5_0); nb = cols / 32; break;
     case CK_Q5_1: SEL2(a32, CK_Q5_1); nb = cols / 32; break;
     case CK_Q8_0: SEL2(a32, CK_Q8_0); nb = cols / 32; break;
-    case CK_Q4_K: SEL2(aK, CK_Q4_K); nb = cols / 256; break;
-    case CK_Q5_K: SEL2(aK, CK_Q5_K); nb = cols / 256; break;
-    case CK_Q6_K: SEL2(aK, CK_Q6_K); nb = cols / 256; break;
-    case CK_Q2_K: case CK_Q3_K: ck_gemm_k23_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
+    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: case CK_Q6_K:
+        ck_gemm_k_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy);
+        return;
     default: return;
     }
     int t = t0;

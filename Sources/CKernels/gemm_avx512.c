@@ -846,7 +846,7 @@ void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
     case CK_Q5_K: SEL(tK, CK_Q5_K); nb = cols / 256; break;
     case CK_Q6_K: SEL(tK, CK_Q6_K); nb = cols / 256; break;
     /* no AVX-512 variant yet: the AVX2 kernel (bitwise equal) */
-    case CK_Q2_K: case CK_Q3_K: ck_gemm_k23_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
+    case CK_Q2_K: case CK_Q3_K: ck_gemm_k_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
     default: return;
     }
     if (a->pq != NULL && a->pn > 0 && t1 <= a->pn && t1 - t0 >= 2 && cols <= 8192 && nb * 32 == cols) {

@@ -154,8 +154,9 @@ private func inputs(_ f: Fixture, nTokens: Int, seed: UInt64) -> [Float] {
     }
 
     /// Every batch size (the batched kernels cut tokens into groups of 16, 8, 4, 2 and 1, and
-    /// rows into fours) gives, for each token, bitwise the portable single-token result.
-    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q6_K])
+    /// rows into fours; the K-quant kernel on the stored rows into blocks of 16, tiles of 2 rows
+    /// x 4 tokens and the remainders) gives, for each token, bitwise the portable single-token result.
+    @Test(arguments: [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func everyBatchSizeMatchesPortable(type: QuantType) {
         var rng = TestRNG(seed: 1234)
         let rows = 11, cols = 8 * 32 * 3 + (type.blockElements == 256 ? 0 : 32)
