@@ -7,8 +7,8 @@
 // gives int16 pair sums, vpmaddwd with the 16-element sub-block scales as int16 (lanes 0-3 the
 // even, 4-7 the odd scale) adds the pairs times the scale: the exact sc * p of every group, summed
 // into one int32 vector per lane half. Unsigned weights (Q2_K 0..3, Q4_K 0..15, Q5_K 0..31) go in
-// directly; Q3_K is taken as w + 4 (0..7) with 4 * (pair sum of the activations) subtracted in
-// int16; Q6_K (-32..31) as |w| against the activations with w's sign (|pair| <= 2 * 32 * 127).
+// directly; Q3_K and Q6_K as w + 4 (0..7) and w + 32 (0..63), with 4 or 32 times each pair's
+// activation sum subtracted in int16 (exact: |pair| <= 2 * 63 * 127 before, 2 * 32 * 127 after).
 // The lanes' float step acc = acc + (dw * da) * (float)isum is made once per super-block and half;
 // mins (Q2_K, Q4_K, Q5_K): sum_j min_j * bsum_j exactly, then macc = macc + (dmin * da) * msum,
 // subtracted after the canonical tree. A tile is R rows x T tokens (R * T <= 8 int32 accumulators)
@@ -71,7 +71,7 @@ AI2 __m256i kq_bit(__m256i v, const int s, const int p) {
     return v;
 }
 
-/* the 32 weights of sub-block s as bytes: unsigned (Q2_K, Q4_K, Q5_K), w + 4 (Q3_K) or signed (Q6_K) */
+/* the 32 weights of sub-block s as unsigned bytes: w (Q2_K, Q4_K, Q5_K), w + 4 (Q3_K), w + 32 (Q6_K) */
 AI2 __m256i kq_weights(const int type, const uint8_t *b, const int s) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     switch (type) {
@@ -91,7 +91,7 @@ AI2 __m256i kq_weights(const int type, const uint8_t *b, const int s) {
         const __m256i lo = j >= 2 ? _mm256_and_si256(_mm256_srli_epi16(v, 4), m4) : _mm256_and_si256(v, m4);
         const __m256i h = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
         const __m256i hi = _mm256_and_si256(kq_bit(h, 2 * j, 4), _mm256_set1_epi8(0x30));
-        return _mm256_sub_epi8(_mm256_or_si256(lo, hi), _mm256_set1_epi8(32));
+        return _mm256_or_si256(lo, hi);
     }
     case CK_Q2_K: {
         const __m256i v = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * (s >> 2)));
@@ -121,6 +121,7 @@ AI2 void kq_block_scales(const int type, const uint8_t *b, float *dw, float *dmi
 AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, size_t rb, int nsb, const ck_act *a, int t,
                  float *y, size_t ldy, int r) {
     const int bb = ck_bbytes(type), hm = kq_has_min(type);
+    const int off = type == CK_Q3_K ? 4 : type == CK_Q6_K ? 32 : 0; /* unsigned weights = w + off */
     _Alignas(32) float A[8][16];
     __m256 macc = _mm256_setzero_ps();
     const int8_t *aq[8];
@@ -135,7 +136,6 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
         _mm256_store_ps(A[c], _mm256_setzero_ps());
         _mm256_store_ps(A[c] + 8, _mm256_setzero_ps());
     }
-    const __m256i one8 = _mm256_set1_epi8(1);
     for (int sb = 0; sb < nsb; sb++) {
         const uint8_t *blk[4];
         __m256i sc[4], mn[4];
@@ -162,13 +162,11 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
                 }
                 for (int j = 0; j < T; j++) {
                     const __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 256 * sb + 32 * s));
-                    __m256i a4 = _mm256_setzero_si256();
-                    if (type == CK_Q3_K) a4 = _mm256_slli_epi16(_mm256_maddubs_epi16(one8, av), 2);
+                    /* the offset times each pair's activation sum, shared by the R rows */
+                    const __m256i ao = off ? _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av) : _mm256_setzero_si256();
                     for (int i = 0; i < R; i++) {
-                        __m256i p;
-                        if (type == CK_Q6_K) p = _mm256_maddubs_epi16(_mm256_abs_epi8(wv[i]), _mm256_sign_epi8(av, wv[i]));
-                        else p = _mm256_maddubs_epi16(wv[i], av);
-                        if (type == CK_Q3_K) p = _mm256_sub_epi16(p, a4);
+                        __m256i p = _mm256_maddubs_epi16(wv[i], av);
+                        if (off) p = _mm256_sub_epi16(p, ao);
                         is[i * T + j] = _mm256_add_epi32(is[i * T + j], _mm256_madd_epi16(p, sv[i]));
                     }
                 }

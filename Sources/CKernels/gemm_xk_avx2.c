@@ -57,19 +57,21 @@ AI2 __m256i xk2_pair(const uint8_t *p, int sgn) {
     return _mm256_or_si256(x, _mm256_slli_epi32(x, 16));
 }
 
-AI2 __m256i xk2_scale(const int type, const uint8_t *p, const int h, const int l, const int k) {
-    if (type == CK_Q6_K) return xk2_pair(p + 8 * h + 32 + 16 * (4 * k + (l >> 2)), 1);
-    return xk2_pair(p + 8 * h + 64 + 16 * (2 * k + (l >> 3)), 0);
+/* the 8 scale vectors of a Q4_K / Q5_K super-block's half (rows 8h..8h+7), sub-block 2k + (l >> 3)
+   (Q6_K's 16 are made where used: kept in memory they measured slower) */
+AI2 void xk2_scales(const uint8_t *p, const int h, __m256i sc[8]) {
+    for (int i = 0; i < 8; i++) sc[i] = xk2_pair(p + 8 * h + 64 + 16 * i, 0);
 }
 
-/* T (1..4) tokens from t, rows 8h.. of one 16-row group: lane sums into A (136 floats per
-   token), min terms into M (8 per token). */
-AI2 void xk2_tokens(const int type, const int T, const int h, const uint8_t *g, size_t rec, int nsb, const ck_act *a, int t,
+/* T (1..4) tokens from t, both halves (rows 8h..8h+7, h = 0, 1) of one 16-row group: lane sums
+   into A (136 floats per token and half: half h of token j at 136 * (2j + h)), min terms into M
+   (8 per token and half, likewise). The halves share the super-block's activation terms. */
+AI2 void xk2_tokens(const int type, const int T, const uint8_t *g, size_t rec, int nsb, const ck_act *a, int t,
                     float *A, float *M, int pf) {
     const int q6 = type == CK_Q6_K;
     const __m256i zero = _mm256_setzero_si256();
     const __m256 zf = _mm256_setzero_ps();
-    for (int j = 0; j < T; j++) {
+    for (int j = 0; j < 2 * T; j++) {
         for (int l = 0; l < 16; l++) _mm256_store_ps(A + 136 * j + 8 * l, zf);
         _mm256_store_ps(M + 8 * j, zf);
     }
@@ -86,20 +88,7 @@ AI2 void xk2_tokens(const int type, const int T, const int h, const uint8_t *g, 
             aq[j] = a->q + (size_t)(t + j) * a->qStride + 256 * (size_t)sb;
             da[j] = a->d[(size_t)(t + j) * a->dStride + (size_t)sb];
         }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h)));
-        if (!q6) {
-            const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 32 + 16 * h)));
-            __m256i mv[8];
-            for (int jj = 0; jj < 8; jj++) mv[jj] = xk2_pair(p + 8 * h + 192 + 16 * jj, 0);
-            for (int j = 0; j < T; j++) {
-                const uint8_t *bs = (const uint8_t *)(a->bsums + (size_t)(t + j) * a->bStride + 16 * (size_t)sb);
-                __m256i ms = zero;
-                for (int jj = 0; jj < 8; jj++)
-                    ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mv[jj], _mm256_set1_epi32((int)ck_rd32(bs + 4 * jj))));
-                const __m256 Dm = _mm256_mul_ps(dmin, _mm256_set1_ps(da[j]));
-                _mm256_store_ps(M + 8 * j, _mm256_add_ps(_mm256_load_ps(M + 8 * j), _mm256_mul_ps(Dm, _mm256_cvtepi32_ps(ms))));
-            }
-        } else {
+        if (q6) {
             /* (-32 x each group's activation sum) in the low int16 half */
             for (int j = 0; j < T; j++)
                 for (int c = 0; c < 8; c++) {
@@ -109,64 +98,83 @@ AI2 void xk2_tokens(const int type, const int T, const int h, const uint8_t *g, 
                                        _mm256_and_si256(_mm256_sub_epi32(zero, _mm256_slli_epi32(s, 5)), _mm256_set1_epi32(0xFFFF)));
                 }
         }
-        __m256 D[4];
-        for (int j = 0; j < T; j++) D[j] = _mm256_mul_ps(dw, _mm256_set1_ps(da[j]));
-#pragma clang loop unroll(full)
-        for (int lp = 0; lp < 8; lp++) {
-            __m256i is[4][2];
-            for (int j = 0; j < T; j++) is[j][0] = is[j][1] = zero;
-#pragma clang loop unroll(full)
-            for (int k = 0; k < 4; k++) {
-                const __m256i sc = xk2_scale(type, p, h, 2 * lp, k);
-#pragma clang loop unroll(full)
-                for (int i = 0; i < 2; i++) {
-                    const int l = 2 * lp + i;
-                    const __m256i w = xk2_w(type, p + 32 * h, l, k);
-                    for (int j = 0; j < T; j++) {
-                        __m256i x = _mm256_maddubs_epi16(w, _mm256_set1_epi32((int)ck_rd32((const uint8_t *)(aq[j] + 64 * k + 4 * l))));
-                        if (q6) x = _mm256_add_epi16(x, _mm256_set1_epi32(corr[j][16 * k + l]));
-                        is[j][i] = _mm256_add_epi32(is[j][i], _mm256_madd_epi16(x, sc));
-                    }
+        for (int h = 0; h < 2; h++) {
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h)));
+            if (!q6) {
+                const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 32 + 16 * h)));
+                __m256i mv[8];
+                for (int jj = 0; jj < 8; jj++) mv[jj] = xk2_pair(p + 8 * h + 192 + 16 * jj, 0);
+                for (int j = 0; j < T; j++) {
+                    const uint8_t *bs = (const uint8_t *)(a->bsums + (size_t)(t + j) * a->bStride + 16 * (size_t)sb);
+                    __m256i ms = zero;
+                    for (int jj = 0; jj < 8; jj++)
+                        ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mv[jj], _mm256_set1_epi32((int)ck_rd32(bs + 4 * jj))));
+                    const __m256 Dm = _mm256_mul_ps(dmin, _mm256_set1_ps(da[j]));
+                    float *Mj = M + 8 * (2 * j + h);
+                    _mm256_store_ps(Mj, _mm256_add_ps(_mm256_load_ps(Mj), _mm256_mul_ps(Dm, _mm256_cvtepi32_ps(ms))));
                 }
             }
-            for (int j = 0; j < T; j++)
-                for (int i = 0; i < 2; i++) {
-                    float *Al = A + 136 * j + 8 * (2 * lp + i);
-                    _mm256_store_ps(Al, _mm256_add_ps(_mm256_load_ps(Al), _mm256_mul_ps(D[j], _mm256_cvtepi32_ps(is[j][i]))));
+            /* each scale vector once per half (not once per lane pair) */
+            __m256i scv[8];
+            if (!q6) xk2_scales(p, h, scv);
+            __m256 D[4];
+            for (int j = 0; j < T; j++) D[j] = _mm256_mul_ps(dw, _mm256_set1_ps(da[j]));
+#pragma clang loop unroll(full)
+            for (int lp = 0; lp < 8; lp++) {
+                __m256i is[4][2];
+                for (int j = 0; j < T; j++) is[j][0] = is[j][1] = zero;
+#pragma clang loop unroll(full)
+                for (int k = 0; k < 4; k++) {
+#pragma clang loop unroll(full)
+                    for (int i = 0; i < 2; i++) {
+                        const int l = 2 * lp + i;
+                        const __m256i sc = q6 ? xk2_pair(p + 8 * h + 32 + 16 * (4 * k + (l >> 2)), 1) : scv[2 * k + (l >> 3)];
+                        const __m256i w = xk2_w(type, p + 32 * h, l, k);
+                        for (int j = 0; j < T; j++) {
+                            __m256i x = _mm256_maddubs_epi16(w, _mm256_set1_epi32((int)ck_rd32((const uint8_t *)(aq[j] + 64 * k + 4 * l))));
+                            if (q6) x = _mm256_add_epi16(x, _mm256_set1_epi32(corr[j][16 * k + l]));
+                            is[j][i] = _mm256_add_epi32(is[j][i], _mm256_madd_epi16(x, sc));
+                        }
+                    }
                 }
+                for (int j = 0; j < T; j++)
+                    for (int i = 0; i < 2; i++) {
+                        float *Al = A + 136 * (2 * j + h) + 8 * (2 * lp + i);
+                        _mm256_store_ps(Al, _mm256_add_ps(_mm256_load_ps(Al), _mm256_mul_ps(D[j], _mm256_cvtepi32_ps(is[j][i]))));
+                    }
+            }
         }
     }
 }
 
 AI2 void xk2_store(const int type, const float *A, const float *M, int t, int nt, float *y, size_t ldy, int r) {
-    for (int j = 0; j < nt; j++) {
-        const float *Aj = A + 136 * (size_t)j;
-        __m256 v[8];
-        for (int m = 0; m < 8; m++) v[m] = _mm256_add_ps(_mm256_load_ps(Aj + 8 * m), _mm256_load_ps(Aj + 8 * (m + 8)));
-        for (int m = 0; m < 4; m++) v[m] = _mm256_add_ps(v[m], v[m + 4]);
-        for (int m = 0; m < 2; m++) v[m] = _mm256_add_ps(v[m], v[m + 2]);
-        __m256 s = _mm256_add_ps(v[0], v[1]);
-        if (type != CK_Q6_K) s = _mm256_sub_ps(s, _mm256_load_ps(M + 8 * j));
-        _mm256_storeu_ps(y + (size_t)(t + j) * ldy + r, s);
-    }
+    for (int j = 0; j < nt; j++)
+        for (int h = 0; h < 2; h++) {
+            const float *Aj = A + 136 * (size_t)(2 * j + h);
+            __m256 v[8];
+            for (int m = 0; m < 8; m++) v[m] = _mm256_add_ps(_mm256_load_ps(Aj + 8 * m), _mm256_load_ps(Aj + 8 * (m + 8)));
+            for (int m = 0; m < 4; m++) v[m] = _mm256_add_ps(v[m], v[m + 4]);
+            for (int m = 0; m < 2; m++) v[m] = _mm256_add_ps(v[m], v[m + 2]);
+            __m256 s = _mm256_add_ps(v[0], v[1]);
+            if (type != CK_Q6_K) s = _mm256_sub_ps(s, _mm256_load_ps(M + 8 * (2 * j + h)));
+            _mm256_storeu_ps(y + (size_t)(t + j) * ldy + r + 8 * h, s);
+        }
 }
 
-/* One 16-row group for tokens [t0, t0 + nt), nt <= 16: two halves of 8 rows. */
+/* One 16-row group for tokens [t0, t0 + nt), nt <= 16, 4 tokens a pass. */
 AI2 void xk2_group(const int type, const uint8_t *g, size_t rec, int nsb, const ck_act *a, int t0, int nt, float *y,
                    size_t ldy, int r, float *A, float *M) {
-    for (int h = 0; h < 2; h++) {
-        for (int tq = 0; tq < nt; tq += 4) {
-            const int pf = tq == 0 && h == 0;
-            float *Aq = A + 136 * (size_t)tq, *Mq = M + 8 * (size_t)tq;
-            switch (nt - tq < 4 ? nt - tq : 4) {
-            case 4: xk2_tokens(type, 4, h, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-            case 3: xk2_tokens(type, 3, h, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-            case 2: xk2_tokens(type, 2, h, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-            default: xk2_tokens(type, 1, h, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-            }
+    for (int tq = 0; tq < nt; tq += 4) {
+        const int pf = tq == 0;
+        float *Aq = A + 272 * (size_t)tq, *Mq = M + 16 * (size_t)tq;
+        switch (nt - tq < 4 ? nt - tq : 4) {
+        case 4: xk2_tokens(type, 4, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        case 3: xk2_tokens(type, 3, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        case 2: xk2_tokens(type, 2, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        default: xk2_tokens(type, 1, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
         }
-        xk2_store(type, A, M, t0, nt, y, ldy, r + 8 * h);
     }
+    xk2_store(type, A, M, t0, nt, y, ldy, r);
 }
 
 #define XK2FN(TY, NAME)                                                                                        \
@@ -192,8 +200,8 @@ int ck_gemm_xk_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int c
     if (s >= e) return 0;
     const int nsb = cols / 256;
     const size_t rec = ck_xk_record_bytes(type);
-    _Alignas(32) float A[16 * 136];
-    _Alignas(32) float M[16 * 8];
+    _Alignas(32) float A[16 * 2 * 136];
+    _Alignas(32) float M[16 * 2 * 8];
     for (int g = s / 16; g < e / 16; g++) {
         const uint8_t *base = wx + (size_t)g * (size_t)nsb * rec;
         for (int tc = t0; tc < t1; tc += 16) f(base, rec, nsb, a, tc, t1 - tc < 16 ? t1 - tc : 16, y, ldy, 16 * g, A, M);
