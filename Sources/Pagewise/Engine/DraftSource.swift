@@ -12,10 +12,14 @@ public protocol DraftSource: AnyObject {
     /// The sequence finished normally with these tokens (a source that learns from recent requests
     /// keeps them).
     func retire(_ tokens: [Int32], promptCount: Int, state: inout AnyObject?)
+
+    /// Drops what was kept from earlier requests (a benchmark's first-time request).
+    func forgetRecentRequests()
 }
 
 extension DraftSource {
     public func retire(_ tokens: [Int32], promptCount: Int, state: inout AnyObject?) {}
+    public func forgetRecentRequests() {}
 }
 
 /// Prompt lookup (vLLM's `ngram`, llama.cpp's lookup decoding): the last n tokens (n from `maxN`

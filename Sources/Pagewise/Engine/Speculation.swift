@@ -185,4 +185,10 @@ extension LLMEngine {
         precondition(maxTokens >= 1, "at least one draft token")
         speculator = Speculator(source: source, maxK: maxTokens, maxRunning: maxRunning)
     }
+
+    /// Makes the draft source forget earlier requests (suffix decoding's recent outputs), so the
+    /// next request is drafted as a first-time one.
+    public func forgetSpeculationHistory() {
+        speculator?.source.forgetRecentRequests()
+    }
 }

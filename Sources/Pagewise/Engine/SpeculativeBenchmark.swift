@@ -24,7 +24,9 @@ public struct SpeculativeBenchmarkResult: Sendable, Codable {
 extension LLMEngine {
     /// Generates from `prompt` alone (`params`, end of generation ignored, `maxTokens` tokens),
     /// alternating speculation off and on for `rounds` rounds (after one warm-up of each). The
-    /// prefix cache is bypassed for neither: both runs hit the same cached prompt.
+    /// prefix cache is bypassed for neither: both runs hit the same cached prompt. The draft source
+    /// forgets earlier requests before each run: a source that learns from recent outputs (suffix)
+    /// would otherwise be drafting from this very answer, which a first-time request never sees.
     public func benchmarkSpeculation(workload: String, prompt: [Int32], maxTokens: Int, rounds: Int = 3,
                                      params: SamplingParams = .greedy) throws -> SpeculativeBenchmarkResult {
         var p = params
@@ -35,6 +37,7 @@ extension LLMEngine {
             var q = p
             q.speculative = speculative
             let box = Box()
+            forgetSpeculationHistory()
             let before = statistics()
             let start = DispatchTime.now().uptimeNanoseconds
             try addRequest(id: "spec-bench", prompt: prompt, params: q) { result in

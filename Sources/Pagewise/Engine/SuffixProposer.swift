@@ -95,6 +95,8 @@ public final class SuffixProposer: DraftSource {
         return out
     }
 
+    public func forgetRecentRequests() { recent.removeAll() }
+
     public func retire(_ tokens: [Int32], promptCount: Int, state: inout AnyObject?) {
         guard maxRecentRequests > 0 else { return }
         let index = (state as? SuffixIndex) ?? SuffixIndex()
