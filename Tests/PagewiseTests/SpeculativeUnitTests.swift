@@ -42,6 +42,23 @@ struct SpeculativeUnitTests {
         #expect(s.recentRequestCount == 4)
     }
 
+    /// What the speculative benchmark relies on: after `forgetRecentRequests` a request is drafted
+    /// from its own tokens only, as a first-time one.
+    @Test func suffixForgetsEarlierRequestsWhenAsked() {
+        let s = SuffixProposer(maxDepth: 8, minProbability: 0.3, maxRecentRequests: 4)
+        var done: AnyObject?
+        s.retire([1, 2, 10, 11, 12, 13], promptCount: 2, state: &done)
+        var a: AnyObject?
+        #expect(s.propose([7, 10, 11], promptCount: 1, k: 2, state: &a) == [12, 13])
+        s.forgetRecentRequests()
+        #expect(s.recentRequestCount == 0)
+        var b: AnyObject?
+        #expect(s.propose([7, 10, 11], promptCount: 1, k: 2, state: &b).isEmpty)
+        // Its own earlier tokens still count.
+        var c: AnyObject?
+        #expect(s.propose([10, 11, 12, 5, 10, 11], promptCount: 1, k: 1, state: &c) == [12])
+    }
+
     /// The acceptance rule with a synthetic draft distribution q keeps the target distribution p:
     /// a chi-square test over 200,000 draws (5 degrees of freedom; 20.5 is the 0.1% critical value).
     @Test(arguments: [0, 1, 2])
