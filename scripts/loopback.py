@@ -1,5 +1,8 @@
 """Loopback helpers shared by the server test scripts (standard library only)."""
 import socket
+import time
+import urllib.error
+import urllib.request
 
 
 def free_port():
@@ -7,3 +10,21 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_healthy(proc, base, timeout=180, interval=0.3, name="server"):
+    """Polls `base`/health until it answers 200. Raises RuntimeError when `proc` exits first or
+    `timeout` seconds pass; stopping the process is the caller's."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not become healthy")
+        time.sleep(interval)

@@ -32,7 +32,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import free_port  # noqa: E402
+from loopback import free_port, wait_healthy  # noqa: E402
 from cdp import Browser, find_chromium  # noqa: E402
 from png_pixels import crop, read_png  # noqa: E402
 
@@ -57,17 +57,12 @@ def start_server(binary, model, port):
     log = open(os.environ.get("PAGEWISE_SERVER_LOG", os.devnull), "w")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            http(base, "/health", key=None, timeout=2)
-            return proc, base
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("server did not become healthy")
+    try:
+        wait_healthy(proc, base)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, base
 
 
 def metric(base, name, label=""):

@@ -40,7 +40,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import free_port  # noqa: E402
+from loopback import free_port, wait_healthy  # noqa: E402
 
 NAME = "smol"
 CHARS_PER_TOKEN = 4  # the extension's averageCharactersPerToken
@@ -70,20 +70,13 @@ class Replicas:
                     "--kv-cache-memory", kv_memory, "--grace-period", "5"]
             self.procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
             self.bases.append(f"http://127.0.0.1:{port}")
-        deadline = time.time() + 180
+        start = time.monotonic()
         for proc, base in zip(self.procs, self.bases):
-            while True:
-                if proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"replica {base} exited with {proc.returncode}")
-                try:
-                    get(base + "/health", timeout=2)
-                    break
-                except (urllib.error.URLError, OSError):
-                    if time.time() > deadline:
-                        self.stop()
-                        raise RuntimeError(f"replica {base} did not become healthy")
-                    time.sleep(0.3)
+            try:
+                wait_healthy(proc, base, timeout=max(0.0, 180 - (time.monotonic() - start)), name=f"replica {base}")
+            except RuntimeError:
+                self.stop()
+                raise
 
     def metric(self, base, name):
         total = 0.0

@@ -9,7 +9,6 @@ Needs `pip install openai` (scripts/README: tools/venv). Prints 'N passed, N fai
 Checks marked [sampling] need the engine's logprobs / stop-string work.
 """
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -25,7 +24,7 @@ except ImportError:  # openai 3 ships httpx2
 import openai
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import free_port  # noqa: E402
+from loopback import free_port, wait_healthy  # noqa: E402
 
 KEY = "test-key-123"
 NAME = "smol"
@@ -38,18 +37,12 @@ def start(binary, model, port, extra=()):
     log = open(os.environ.get("PAGEWISE_SERVER_LOG", os.devnull), "w")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("server did not become healthy")
+    try:
+        wait_healthy(proc, base)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, base
 
 
 def metric(base, name):

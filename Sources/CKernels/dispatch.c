@@ -33,8 +33,7 @@ void ck_gemm_qx(int isa, int type, const void *w, const void *wx, int rows, size
     if (isa == CK_ISA_AVX2) {
         int gs, ge;
         /* K-quants and 32-block types: 16-row groups from the row-interleaved copy, the rows outside them directly */
-        /* (Q6_K: the copy only for fewer than 4 tokens, where its kernel is the faster one) */
-        if (wx != NULL && !(type == CK_Q6_K && t1 - t0 >= 4) && (ck_gemm_xk_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge) ||
+        if (wx != NULL && (ck_gemm_xk_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge) ||
                            ck_gemm_x32_avx2(type, (const uint8_t *)wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge))) {
             if (r0 < gs) ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, r0, gs, cols, a, t0, t1, y, ldy);
             if (ge < r1) ck_gemm_q_avx2(type, (const uint8_t *)w, rowBytes, ge, r1, cols, a, t0, t1, y, ldy);

@@ -196,6 +196,8 @@ int ck_gemm_xk_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int c
     default: return 0;
     }
     if (ck_interleave_k_bytes(type, rows, cols) == 0 || a->bsums == NULL) return 0;
+    /* Q6_K: this kernel only below 4 tokens; from 4 the stored-row kernel (gemm_k_avx2.c) is faster */
+    if (type == CK_Q6_K && t1 - t0 >= 4) return 0;
     const int s = (r0 + 15) & ~15, e = r1 & ~15;
     if (s >= e) return 0;
     const int nsb = cols / 256;
