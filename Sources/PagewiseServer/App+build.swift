@@ -61,10 +61,10 @@ struct EngineService: Service {
 /// The router: OpenAI's /v1 routes (behind the API key when there is one), vLLM's tokenizer,
 /// health, version, metrics and OpenAPI routes, and the chat page at `/` (open; it sends the key itself).
 public func buildRouter(host: ModelHost, configuration: ServerConfiguration, metrics: ServerMetrics,
-                        logger: Logger) -> Router<BasicRequestContext> {
+                        logger: Logger) -> Router<ServerRequestContext> {
     let serving = Serving(host: host, config: configuration, metrics: metrics,
                           admission: Admission(limit: configuration.admissionLimit), logger: logger)
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: ServerRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     let v1 = router.group("v1")
     if let key = configuration.apiKey { v1.add(middleware: APIKeyMiddleware(key: key)) }
@@ -86,6 +86,7 @@ public func buildApplication(host: ModelHost, configuration: ServerConfiguration
     let router = buildRouter(host: host, configuration: configuration, metrics: metrics, logger: logger)
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatchHandler()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "pagewise"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -8,13 +8,11 @@ import Tokenization
 struct ChatController: Sendable {
     let serving: Serving
 
-    func addRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.post("chat/completions") { request, _ in try await create(request) }
-    }
-
-    func create(_ request: Request) async throws -> Response {
-        // The whole request runs under the disconnect watch: a client that leaves aborts it.
-        try await serving.cancellingOnDisconnect(request) { body in try await respond(body) }
+    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+        group.post("chat/completions") { request, context in
+            // The whole request runs under the disconnect watch: a client that leaves aborts it.
+            try await serving.cancellingOnDisconnect(context) { try await respond(request.body) }
+        }
     }
 
     private func respond(_ requestBody: RequestBody) async throws -> Response {

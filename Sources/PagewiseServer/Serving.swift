@@ -28,11 +28,12 @@ struct Serving: Sendable {
         return try BodyDecoding.decode(type, from: data)
     }
 
-    /// Runs `operation` on the request's body, cancelling it when the client closes the connection
-    /// (live servers only; the body must be read through the argument, as Hummingbird wants).
-    func cancellingOnDisconnect(_ request: Request, _ operation: (RequestBody) async throws -> Response) async throws -> Response {
-        guard config.abortOnDisconnect else { return try await operation(request.body) }
-        return try await request.body.consumeWithCancellationOnInboundClose { body in try await operation(body) }
+    /// Runs `operation`, cancelling it when the client closes the connection (live servers only);
+    /// the connection stays open for the client's next request (see `ConnectionWatch`).
+    func cancellingOnDisconnect(_ context: ServerRequestContext,
+                                _ operation: @escaping @Sendable () async throws -> Response) async throws -> Response {
+        guard config.abortOnDisconnect, let watch = await context.connectionWatch() else { return try await operation() }
+        return try await watch.cancelling(operation)
     }
 
     /// The HTTP error for an engine failure: the request's fault (400) or the engine's (500).
