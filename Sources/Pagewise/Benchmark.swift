@@ -19,15 +19,49 @@ public struct BenchmarkResult: Sendable, Codable {
     public var weightBytesPerToken: Int
     /// tg tokens/s over the bandwidth ceiling (bandwidth / weight bytes per token).
     public var tgFractionOfCeiling: Double?
+    /// Start-up, filled by the command that loaded the model: seconds from the command's start to a
+    /// loaded model, and to the first token's logits (one token through the fresh model, which faults
+    /// the mapped weights in); resident memory then, the model file's and the KV pool's sizes, and
+    /// resident memory over file + KV (the budget: ≤ 1.10).
+    public var loadSeconds: Double?
+    public var firstTokenSeconds: Double?
+    public var rssBytes: Int?
+    public var fileBytes: Int?
+    public var kvBytes: Int?
+    public var rssOverFilePlusKV: Double?
 
     enum CodingKeys: String, CodingKey {
         case model, threads, ppTokens = "pp_tokens", ppTPS = "pp_tps", tgTokens = "tg_tokens", tgTPS = "tg_tps"
         case ppSamples = "pp_samples", tgSamples = "tg_samples", bandwidthGBs = "bandwidth_gbs"
         case weightBytesPerToken = "weight_bytes_per_token", tgFractionOfCeiling = "tg_fraction_of_ceiling"
+        case loadSeconds = "load_seconds", firstTokenSeconds = "first_token_seconds", rssBytes = "rss_bytes"
+        case fileBytes = "file_bytes", kvBytes = "kv_bytes", rssOverFilePlusKV = "rss_over_file_plus_kv"
+    }
+}
+
+/// The process's own memory figures.
+public enum ProcessMemory {
+    /// Resident set size from /proc/self/status (VmRSS), or nil where there is none.
+    public static func residentBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kb = line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
+            return kb.map { $0 * 1024 }
+        }
+        return nil
     }
 }
 
 extension InferenceSession {
+    /// Start-up figures for a session just made (`start`: the command's start, uptime seconds): runs one
+    /// token through it, then reads the process's resident memory (Linux; nil elsewhere).
+    public func startupFigures(since start: Double) throws
+        -> (firstTokenSeconds: Double, rssBytes: Int?, fileBytes: Int, kvBytes: Int) {
+        try evaluate([tokenizer.bosId], logitsFrom: 0) { _, _ in }
+        let first = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - start
+        return (first, ProcessMemory.residentBytes(), model.file.fileSize, cache.byteCount)
+    }
+
     /// pp: `promptTokens` random tokens in one fresh sequence (chunked by `maxBatchTokens`);
     /// tg: `genTokens` single-token steps from an empty cache. One warm-up run of each, then
     /// `repetitions` timed runs; the reported figure is the median.

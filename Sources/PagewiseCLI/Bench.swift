@@ -26,6 +26,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Skip the bandwidth measurement in the pp/tg benchmark.") var noBandwidth = false
 
     func run() throws {
+        let start = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         try reportingErrors {
             guard promptTokens >= 0, genTokens >= 0, repetitions >= 1 else {
                 throw ValidationError("token counts must be ≥ 0 and --repetitions ≥ 1")
@@ -51,15 +52,27 @@ struct Bench: ParsableCommand {
                 return
             }
             let session = try options.session(context: max(promptTokens, genTokens, 16), kvCacheDType: engine.kvCache.kvCacheDType)
+            let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - start
+            let startup = try session.startupFigures(since: start)
             let name = NamedModel.named(options.model)?.name ?? URL(fileURLWithPath: options.model).lastPathComponent
-            let r = try session.benchmark(modelName: name, promptTokens: promptTokens, genTokens: genTokens, repetitions: repetitions,
+            var r = try session.benchmark(modelName: name, promptTokens: promptTokens, genTokens: genTokens, repetitions: repetitions,
                                           measureBandwidth: !noBandwidth)
+            r.loadSeconds = loadSeconds
+            r.firstTokenSeconds = startup.firstTokenSeconds
+            r.rssBytes = startup.rssBytes
+            r.fileBytes = startup.fileBytes
+            r.kvBytes = startup.kvBytes
+            r.rssOverFilePlusKV = startup.rssBytes.map { Double($0) / Double(startup.fileBytes + startup.kvBytes) }
             if json {
                 print(jsonLine(r))
             } else {
                 print("model \(r.model), \(r.threads) threads")
                 print(String(format: "pp%d: %8.1f tok/s", r.ppTokens, r.ppTPS))
                 print(String(format: "tg%d: %8.1f tok/s", r.tgTokens, r.tgTPS))
+                print(String(format: "start-up: model loaded in %.2f s, first token at %.2f s; resident %.0f MiB = %@ × (file %.0f MiB + KV %.0f MiB)",
+                             loadSeconds, startup.firstTokenSeconds, Double(startup.rssBytes ?? 0) / 1_048_576,
+                             r.rssOverFilePlusKV.map { String(format: "%.2f", $0) } ?? "?",
+                             Double(startup.fileBytes) / 1_048_576, Double(startup.kvBytes) / 1_048_576))
                 if let b = r.bandwidthGBs, let f = r.tgFractionOfCeiling {
                     print(String(format: "read bandwidth %.1f GB/s; %.1f MB of weights per token; decode at %.0f%% of the %.0f tok/s ceiling",
                                  b, Double(r.weightBytesPerToken) / 1e6, f * 100, b * 1e9 / Double(r.weightBytesPerToken)))

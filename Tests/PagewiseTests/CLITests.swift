@@ -117,6 +117,18 @@ struct CLITests {
         }
         #expect(obj["pp_tokens"] as? Int == 32 && obj["tg_tokens"] as? Int == 8 && obj["threads"] as? Int == 2)
         #expect((obj["pp_tps"] as? Double ?? 0) > 0 && (obj["tg_tps"] as? Double ?? 0) > 0)
+        // Start-up figures: the file's size as the file system reports it, load before first token,
+        // and resident memory within file + KV + 100 MiB (the runtime, scratch and thread stacks take
+        // ≈ 45 MiB here; a second resident copy of SmolLM2's 94 MiB of weights would break it).
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: model)[.size] as? Int)
+        #expect(obj["file_bytes"] as? Int == size)
+        let load = try #require(obj["load_seconds"] as? Double), first = try #require(obj["first_token_seconds"] as? Double)
+        #expect(load > 0 && first >= load)
+        let rss = try #require(obj["rss_bytes"] as? Int), kv = try #require(obj["kv_bytes"] as? Int)
+        #expect(kv > 0 && rss > 0)
+        let ratio = try #require(obj["rss_over_file_plus_kv"] as? Double)
+        #expect(abs(ratio - Double(rss) / Double(size + kv)) < 1e-9)
+        #expect(rss < size + kv + 100 << 20, "resident \(rss >> 20) MiB, file \(size >> 20) MiB, KV \(kv >> 20) MiB")
 
         let s = try Self.run(["bench", "--model", model, "--threads", "2", "--concurrency", "1,3", "--prompt-tokens", "8",
                               "--gen-tokens", "4", "--json", "--kv-cache-memory", "64MiB"])
