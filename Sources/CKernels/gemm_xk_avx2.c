@@ -8,7 +8,7 @@
 // gives two int16 partial sums per row (no saturation: |sum| <= 2 * 63 * 127), and vpmaddwd with
 // the sub-block scale in both halves of the lane adds them times the scale, exactly the canonical
 // sc * p. Q6_K weights are u8 (q + 32); -32 times the group's activation sum is added to the low
-// int16 partial first (|result| < 2^15), which makes the dot signed. Passes of 2 canonical lanes x
+// int16 partial first (|result| < 2^15), which makes the dot signed. Passes of 2 or 4 canonical lanes x
 // up to 4 tokens; the float step acc[l] = acc[l] + (dw * da) * (float)isum[l] goes to a per-token
 // scratch of 16 lane vectors, reduced with the canonical tree at the end; Q4_K / Q5_K min terms
 // as in the AVX-512 kernel (macc = macc + (dmin * da) * (float)msum per super-block, subtracted last).
@@ -50,24 +50,31 @@ AI2 __m256i xk2_w(const int type, const uint8_t *p, const int l, const int k) {
     }
 }
 
-/* 8 bytes -> int32 lanes holding the value in both int16 halves (signed for Q6_K scales) */
-AI2 __m256i xk2_pair(const uint8_t *p, int sgn) {
-    const __m128i b = _mm_loadl_epi64((const __m128i *)p);
-    const __m256i x = sgn ? _mm256_and_si256(_mm256_cvtepi8_epi32(b), _mm256_set1_epi32(0xFFFF)) : _mm256_cvtepu8_epi32(b);
+/* 8 unsigned bytes -> int32 lanes holding the value in both int16 halves */
+AI2 __m256i xk2_pair(const uint8_t *p) {
+    const __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
     return _mm256_or_si256(x, _mm256_slli_epi32(x, 16));
+}
+
+/* Q6_K scales of sub-block s, rows 8h..8h+7 (signed bytes at p + 32 + 16s + 8h) -> int32 lanes holding
+   the value in both int16 halves: bytes doubled, then sign-extended to int16 */
+AI2 __m256i xk2_q6_scale(const uint8_t *p, const int h, const int s) {
+    const __m128i b = _mm_loadl_epi64((const __m128i *)(p + 32 + 16 * s + 8 * h));
+    return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(b, b));
 }
 
 /* the 8 scale vectors of a Q4_K / Q5_K super-block's half (rows 8h..8h+7), sub-block 2k + (l >> 3)
    (Q6_K's 16 are made where used: kept in memory they measured slower) */
 AI2 void xk2_scales(const uint8_t *p, const int h, __m256i sc[8]) {
-    for (int i = 0; i < 8; i++) sc[i] = xk2_pair(p + 8 * h + 64 + 16 * i, 0);
+    for (int i = 0; i < 8; i++) sc[i] = xk2_pair(p + 8 * h + 64 + 16 * i);
 }
 
 /* T (1..4) tokens from t, both halves (rows 8h..8h+7, h = 0, 1) of one 16-row group: lane sums
    into A (136 floats per token and half: half h of token j at 136 * (2j + h)), min terms into M
-   (8 per token and half, likewise). The halves share the super-block's activation terms. */
-AI2 void xk2_tokens(const int type, const int T, const uint8_t *g, size_t rec, int nsb, const ck_act *a, int t,
-                    float *A, float *M, int pf) {
+   (8 per token and half, likewise). The halves share the super-block's activation terms. Passes of
+   LP (2 or 4) canonical lanes, which share one scale vector per k (LP x T accumulators). */
+AI2 void xk2_tokens(const int type, const int T, const int LP, const uint8_t *g, size_t rec, int nsb, const ck_act *a,
+                    int t, float *A, float *M, int pf) {
     const int q6 = type == CK_Q6_K;
     const __m256i zero = _mm256_setzero_si256();
     const __m256 zf = _mm256_setzero_ps();
@@ -103,7 +110,7 @@ AI2 void xk2_tokens(const int type, const int T, const uint8_t *g, size_t rec, i
             if (!q6) {
                 const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 32 + 16 * h)));
                 __m256i mv[8];
-                for (int jj = 0; jj < 8; jj++) mv[jj] = xk2_pair(p + 8 * h + 192 + 16 * jj, 0);
+                for (int jj = 0; jj < 8; jj++) mv[jj] = xk2_pair(p + 8 * h + 192 + 16 * jj);
                 for (int j = 0; j < T; j++) {
                     const uint8_t *bs = (const uint8_t *)(a->bsums + (size_t)(t + j) * a->bStride + 16 * (size_t)sb);
                     __m256i ms = zero;
@@ -120,15 +127,17 @@ AI2 void xk2_tokens(const int type, const int T, const uint8_t *g, size_t rec, i
             __m256 D[4];
             for (int j = 0; j < T; j++) D[j] = _mm256_mul_ps(dw, _mm256_set1_ps(da[j]));
 #pragma clang loop unroll(full)
-            for (int lp = 0; lp < 8; lp++) {
-                __m256i is[4][2];
-                for (int j = 0; j < T; j++) is[j][0] = is[j][1] = zero;
+            for (int lp = 0; lp < 16 / LP; lp++) {
+                __m256i is[4][4];
+                for (int j = 0; j < T; j++)
+                    for (int i = 0; i < LP; i++) is[j][i] = zero;
 #pragma clang loop unroll(full)
                 for (int k = 0; k < 4; k++) {
+                    const int l0 = LP * lp; /* the pass's lanes share sub-block 4k + (l0 >> 2) (Q6_K) or 2k + (l0 >> 3) */
+                    const __m256i sc = q6 ? xk2_q6_scale(p, h, 4 * k + (l0 >> 2)) : scv[2 * k + (l0 >> 3)];
 #pragma clang loop unroll(full)
-                    for (int i = 0; i < 2; i++) {
-                        const int l = 2 * lp + i;
-                        const __m256i sc = q6 ? xk2_pair(p + 8 * h + 32 + 16 * (4 * k + (l >> 2)), 1) : scv[2 * k + (l >> 3)];
+                    for (int i = 0; i < LP; i++) {
+                        const int l = l0 + i;
                         const __m256i w = xk2_w(type, p + 32 * h, l, k);
                         for (int j = 0; j < T; j++) {
                             __m256i x = _mm256_maddubs_epi16(w, _mm256_set1_epi32((int)ck_rd32((const uint8_t *)(aq[j] + 64 * k + 4 * l))));
@@ -138,8 +147,8 @@ AI2 void xk2_tokens(const int type, const int T, const uint8_t *g, size_t rec, i
                     }
                 }
                 for (int j = 0; j < T; j++)
-                    for (int i = 0; i < 2; i++) {
-                        float *Al = A + 136 * (2 * j + h) + 8 * (2 * lp + i);
+                    for (int i = 0; i < LP; i++) {
+                        float *Al = A + 136 * (2 * j + h) + 8 * (LP * lp + i);
                         _mm256_store_ps(Al, _mm256_add_ps(_mm256_load_ps(Al), _mm256_mul_ps(D[j], _mm256_cvtepi32_ps(is[j][i]))));
                     }
             }
@@ -167,11 +176,13 @@ AI2 void xk2_group(const int type, const uint8_t *g, size_t rec, int nsb, const 
     for (int tq = 0; tq < nt; tq += 4) {
         const int pf = tq == 0;
         float *Aq = A + 272 * (size_t)tq, *Mq = M + 16 * (size_t)tq;
+        /* 4 lanes a pass for 1 token, and for Q6_K's 2 (its scale vectors are made, not kept):
+           measured faster there; more accumulators than that spill */
         switch (nt - tq < 4 ? nt - tq : 4) {
-        case 4: xk2_tokens(type, 4, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-        case 3: xk2_tokens(type, 3, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-        case 2: xk2_tokens(type, 2, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
-        default: xk2_tokens(type, 1, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        case 4: xk2_tokens(type, 4, 2, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        case 3: xk2_tokens(type, 3, 2, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        case 2: xk2_tokens(type, 2, type == CK_Q6_K ? 4 : 2, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
+        default: xk2_tokens(type, 1, 4, g, rec, nsb, a, t0 + tq, Aq, Mq, pf); break;
         }
     }
     xk2_store(type, A, M, t0, nt, y, ldy, r);
