@@ -23,9 +23,21 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         try #require(ok == 0)
+        write(fd, request)
+        return fd
+    }
+
+    static func write(_ fd: Int32, _ request: String) {
         let bytes = Array(request.utf8)
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-        return fd
+    }
+
+    /// A live server with the disconnect watch on, over `backend`.
+    static func liveApp(_ backend: ScriptedBackend) -> some ApplicationProtocol {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return buildApplication(host: Harness.host(backend), configuration: Harness.config { $0.abortOnDisconnect = true },
+                                logger: logger)
     }
 
     static func post(_ body: String) -> String {
@@ -57,19 +69,13 @@ import Testing
     /// all get their answer (the watch must not close the connection after a response).
     @Test func aClientThatStaysKeepsItsConnection() async throws {
         let backend = try ScriptedBackend(behaviour: .reply(" kept"))
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let app = buildApplication(host: Harness.host(backend), configuration: Harness.config { $0.abortOnDisconnect = true },
-                                   logger: logger)
-        try await app.test(.live) { client in
+        try await Self.liveApp(backend).test(.live) { client in
             let port = try #require(client.port)
-            let fd = try Self.send(port: port, Self.post(#"{"prompt":"x","max_tokens":5}"#))
+            let request = Self.post(#"{"prompt":"x","max_tokens":5}"#)
+            let fd = try Self.send(port: port, request)
             defer { close(fd) }
             for i in 0 ..< 3 {
-                if i > 0 {
-                    let bytes = Array(Self.post(#"{"prompt":"x","max_tokens":5}"#).utf8)
-                    _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-                }
+                if i > 0 { Self.write(fd, request) }
                 let r = try #require(Self.readResponse(fd), "response \(i + 1) came back on the same connection")
                 #expect(r.status == "HTTP/1.1 200 OK")
                 #expect(r.body.contains(" kept"))
@@ -80,11 +86,7 @@ import Testing
 
     @Test(arguments: [false, true]) func hangingUpAbortsTheRequest(stream: Bool) async throws {
         let backend = try ScriptedBackend(behaviour: .hang)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let app = buildApplication(host: Harness.host(backend), configuration: Harness.config { $0.abortOnDisconnect = true },
-                                   logger: logger)
-        try await app.test(.live) { client in
+        try await Self.liveApp(backend).test(.live) { client in
             let port = try #require(client.port)
             let fd = try Self.send(port: port, Self.post(#"{"prompt":"x","max_tokens":5,"stream":\#(stream)}"#))
             for _ in 0 ..< 500 where backend.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
