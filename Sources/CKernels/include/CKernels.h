@@ -100,7 +100,7 @@ void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
 /// 32-bit lane r: for Q4/Q5 four 64-byte chunks (chunk c, lane r = bytes 4c..4c+3 of row r's 16
 /// nibble bytes; their low nibbles are chunk c, their high nibbles chunk c + 4), for Q8_0 eight
 /// chunks (lane r = bytes 4c..4c+3 of row r's 32 values, XOR 0x80, i.e. value + 128 as u8).
-/// K-quants (Q4_K, Q5_K, Q6_K with rows a multiple of 16 and cols of 256), read by the AVX2 (and
+/// K-quants (Q4_K, Q5_K, Q6_K with rows a multiple of 16 and cols of 256), read by the AVX2 (Q4_K, Q5_K; and
 /// AVX-512) K kernels: one record per 16-row group and super-block, groups in order, super-blocks in
 /// order within a group. Q4_K / Q5_K record: the 16 rows' f16 d, their f16 dmin, the 8 unpacked 6-bit
 /// scales (byte 64 + 16j + r = scale j of row r), the 8 mins likewise from byte 192, for Q5_K the 32 qh
