@@ -19,8 +19,6 @@ final class ConnectionWatch: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    var isClosed: Bool { state.withLockedValue { $0.closed } }
-
     /// Marks the connection closed and wakes every waiter (once).
     func markClosed() {
         let waiters = state.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
