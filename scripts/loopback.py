@@ -1,5 +1,7 @@
 """Loopback helpers shared by the server test scripts (standard library only)."""
+import os
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -28,3 +30,18 @@ def wait_healthy(proc, base, timeout=180, interval=0.3, name="server"):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{name} did not become healthy")
         time.sleep(interval)
+
+
+def start_serve(args, port):
+    """Starts `args` (a `pagewise serve` command line listening on `port`), its output to
+    $PAGEWISE_SERVER_LOG or nowhere, and waits until it is healthy (killing it if it never is).
+    Returns (process, base URL)."""
+    log = open(os.environ.get("PAGEWISE_SERVER_LOG", os.devnull), "w")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(proc, base)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, base

@@ -32,7 +32,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import free_port, wait_healthy  # noqa: E402
+from loopback import free_port, start_serve  # noqa: E402
 from cdp import Browser, find_chromium  # noqa: E402
 from png_pixels import crop, read_png  # noqa: E402
 
@@ -54,15 +54,7 @@ def http(base, path, body=None, key=KEY, timeout=300):
 def start_server(binary, model, port):
     args = [binary, "serve", "--model", model, "--port", str(port), "--api-key", KEY, "--served-model-name", NAME,
             "--threads", "2", "--max-num-seqs", "4", "--max-model-len", "1024", "--kv-cache-memory", "64MiB"]
-    log = open(os.environ.get("PAGEWISE_SERVER_LOG", os.devnull), "w")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(proc, base)
-    except RuntimeError:
-        proc.kill()
-        raise
-    return proc, base
+    return start_serve(args, port)
 
 
 def metric(base, name, label=""):

@@ -11,7 +11,6 @@ Checks marked [sampling] need the engine's logprobs / stop-string work.
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -24,7 +23,7 @@ except ImportError:  # openai 3 ships httpx2
 import openai
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import free_port, wait_healthy  # noqa: E402
+from loopback import free_port, start_serve  # noqa: E402
 
 KEY = "test-key-123"
 NAME = "smol"
@@ -34,15 +33,7 @@ def start(binary, model, port, extra=()):
     args = [binary, "serve", "--model", model, "--port", str(port), "--api-key", KEY, "--served-model-name", NAME,
             "--threads", "2", "--max-num-seqs", "8", "--max-model-len", "512", "--kv-cache-memory", "64MiB",
             "--grace-period", "120", *extra]
-    log = open(os.environ.get("PAGEWISE_SERVER_LOG", os.devnull), "w")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(proc, base)
-    except RuntimeError:
-        proc.kill()
-        raise
-    return proc, base
+    return start_serve(args, port)
 
 
 def metric(base, name):
