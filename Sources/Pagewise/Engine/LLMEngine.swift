@@ -153,7 +153,9 @@ public final class LLMEngine {
     /// Returns false when there was nothing to run.
     @discardableResult
     public func step() -> Bool {
-        speculator?.propose(scheduler.running, maxModelLen: maxModelLen)
+        speculator?.propose(scheduler.running, maxModelLen: maxModelLen) { [tokenizer] s, t in
+            (!s.params.ignoreEOS && tokenizer.isEndOfGeneration(t)) || s.params.stopTokenIds.contains(t)
+        }
         let batch = scheduler.schedule()
         guard !batch.isEmpty else { return false }
         for (src, dst) in batch.copies { cache.copyBlock(from: Int(src), to: Int(dst)) }

@@ -46,7 +46,9 @@ final class Speculator {
     /// not apply: prefill, beam search, opted out, a large batch, no room left). A lone sequence
     /// drafts as many tokens as pay for themselves (`DraftLength`), none when no length does (then
     /// it pauses, doubling the pause up to 16 steps, and probes again).
-    func propose(_ running: [Sequence], maxModelLen: Int) {
+    /// `endsGeneration(s, t)`: token t would finish s (its EOS or a stop token id); a draft is cut
+    /// after the first such token, since nothing after it could be kept.
+    func propose(_ running: [Sequence], maxModelLen: Int, endsGeneration: (Sequence, Int32) -> Bool) {
         let on = running.count <= maxRunning
         let costs = running.count == 1 ? length.relativeCosts : nil
         for s in running {
@@ -80,6 +82,9 @@ final class Speculator {
             let started = costs == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             s.spec.draft = source.propose(s.tokens, promptCount: s.promptCount, k: k, state: &s.spec.source)
             if s.spec.draft.count > k { s.spec.draft.removeLast(s.spec.draft.count - k) }
+            if let end = s.spec.draft.firstIndex(where: { endsGeneration(s, $0) }), end + 1 < s.spec.draft.count {
+                s.spec.draft.removeLast(s.spec.draft.count - end - 1)
+            }
             if costs != nil {
                 length.recordDraft(tokens: s.spec.draft.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             }
@@ -139,8 +144,11 @@ extension LLMEngine {
         for j in 0 ... draft.count {
             let before = s.numTokens
             sample(s, row(start + j))
-            guard s.status != .finished, s.numTokens > before, j < draft.count, s.tokens[before] == draft[j] else { break }
+            guard s.numTokens > before, j < draft.count, s.tokens[before] == draft[j] else { break }
+            // A kept draft token that finished the sequence (EOS, a stop token or string, the
+            // length) was still drafted right.
             accepted += 1
+            guard s.status != .finished else { break }
             s.numComputed += 1
             blocks.cacheFullBlocks(s.blockTables, tokens: s.tokens, computedTokens: s.numComputed, hashes: &s.blockHashes)
             // Structured output's jump-forward appended forced tokens after it: the next step
