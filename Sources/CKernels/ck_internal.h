@@ -21,6 +21,14 @@
 //    hmask bit is clear: -4..3); dw = d. Q2_K's min term per super-block is
 //    (dmin * da) * (float)(sum_j min_j * bsum_j) (min_j = the scale byte's high nibble, bsum_j the
 //    activations' int16 sum of sub-block j), accumulated and subtracted as Q4_K's; Q3_K has none.
+//  * Q4_K and Q5_K on x86 (CK_K_SB): no lanes. Per super-block the exact integer
+//    isum = sum_j sc_j * sum_{i in sub-block j} w_i * a_i and msum = sum_j min_j * bsum_j, then
+//    acc = fma(dw * da, (float)isum, acc); acc = fma(-(dmin * da), (float)msum, acc), super-block
+//    after super-block from +0; the result is acc. With no lane order to keep, a kernel may add a
+//    sub-block's products in int16 before its one scale multiply (vpmaddubsw results summed by
+//    vpaddw, then vpmaddwd): a third fewer integer instructions than a scale multiply per group of
+//    4, and llama.cpp's own per-super-block order. The NEON kernel keeps the lane order for them
+//    (it was written for it and cannot be run on x86), so on aarch64 the portable path does too.
 //  * The 16 lanes are reduced as a tree: 16 -> 8 (l, l+8) -> 4 (l, l+4) -> 2 (l, l+2) -> 1.
 //  * No other fused multiply-add in the matmul kernels: contraction is switched off in their
 //    files, and the two fused steps above are written out (fmaf / fused intrinsics).
@@ -33,6 +41,13 @@
 #include "CKernels.h"
 
 #define CK_AI static inline __attribute__((always_inline))
+
+/* Q4_K / Q5_K in the per-super-block order (above) rather than the 16-lane one: x86 only */
+#if defined(__x86_64__)
+#define CK_K_SB(type) ((type) == CK_Q4_K || (type) == CK_Q5_K)
+#else
+#define CK_K_SB(type) 0
+#endif
 
 CK_AI float ck_f16(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
@@ -186,9 +201,6 @@ static inline size_t ck_x16_record(int g, int b, int ng, int nb) {
 #define CK_XK_Q5K_QH 320
 #define CK_XK_Q5K_Q 832
 #define CK_XK_Q5K_REC (832 + 2048)
-#define CK_XK_Q6K_QL 288
-#define CK_XK_Q6K_QH 2336
-#define CK_XK_Q6K_REC (2336 + 1024)
 size_t ck_xk_record_bytes(int type);
 size_t ck_interleave_k_bytes(int type, int rows, int cols);
 void ck_interleave_k(int type, const void *src, size_t rowBytes, int rows, int cols, void *dst);
@@ -196,8 +208,6 @@ void ck_interleave_k(int type, const void *src, size_t rowBytes, int rows, int c
 #if defined(__x86_64__)
 /* Rows [r0,r1) x tokens [t0,t1) of a K-quant matrix from its row-interleaved copy, whole 16-row
    groups only: returns 0 when it cannot (nothing written), else sets [*gs, *ge) to the rows done. */
-int ck_gemm_xk_avx512(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
-                      float *y, size_t ldy, int *gs, int *ge);
 int ck_gemm_xk_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int cols, const ck_act *a, int t0, int t1,
                     float *y, size_t ldy, int *gs, int *ge);
 /* The same for 32-block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) from their ck_interleave copy; Q4_0 and
@@ -214,7 +224,7 @@ void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, 
                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const ck_act *a, int t0, int t1, float *y, size_t ldy);
-/* K-quant rows as stored (gemm_k_avx2.c): Q2_K..Q6_K at the AVX2 level, Q2_K / Q3_K at the AVX-512
+/* K-quant rows as stored (gemm_k_avx2.c): Q2_K..Q6_K at the AVX2 level, Q2_K..Q5_K at the AVX-512
    level too; 0 for other types */
 int ck_gemm_k_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                    const ck_act *a, int t0, int t1, float *y, size_t ldy);

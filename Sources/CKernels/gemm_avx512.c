@@ -393,8 +393,7 @@ DEF_TILES(CK_Q4_1)
 DEF_TILES(CK_Q5_0)
 DEF_TILES(CK_Q5_1)
 DEF_TILES(CK_Q8_0)
-DEF_TILESK(CK_Q4_K)
-DEF_TILESK(CK_Q5_K)
+/* Q4_K / Q5_K: the per-super-block order (CK_K_SB), from gemm_k_avx2.c at this level */
 DEF_TILESK(CK_Q6_K)
 
 typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int, const int8_t *, size_t, int);
@@ -809,16 +808,10 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int rows, int r0, int r1, 
 void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, size_t rb, int r0, int r1, int cols,
                        const ck_act *a, int t0, int t1, float *y, size_t ldy) {
     int gs, ge;
-    /* K-quants on their row-interleaved copy. The AVX-512 kernel for it (gemm_xk_avx512.c) has not
-       been run yet (written on a machine without AVX-512): until it is checked against the
-       portable path there, this level uses the AVX2 one, which is (bitwise equal, tested). */
-#ifdef CK_XK_AVX512
-#define CK_XK_AT_512 ck_gemm_xk_avx512
-#else
-#define CK_XK_AT_512 ck_gemm_xk_avx2
-#endif
-    if (wx != NULL && (type == CK_Q4_K || type == CK_Q5_K || type == CK_Q6_K) &&
-        CK_XK_AT_512(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+    /* Q4_K / Q5_K on their row-interleaved copy: the AVX2 kernel (the per-super-block order has no
+       AVX-512 kernel yet; the 16-lane one that was written for this level was never run) */
+    if (wx != NULL && (type == CK_Q4_K || type == CK_Q5_K) &&
+        ck_gemm_xk_avx2(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
         if (r0 < gs) ck_gemm_q_avx512(type, w, rb, r0, gs, cols, a, t0, t1, y, ldy);
         if (ge < r1) ck_gemm_q_avx512(type, w, rb, ge, r1, cols, a, t0, t1, y, ldy);
         return;
@@ -842,11 +835,9 @@ void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
     case CK_Q5_0: SEL(t32, CK_Q5_0); nb = cols / 32; sp = split_s; break;
     case CK_Q5_1: SEL(t32, CK_Q5_1); nb = cols / 32; sp = split_u; break;
     case CK_Q8_0: SEL(t32, CK_Q8_0); nb = cols / 32; sp = split_s; break;
-    case CK_Q4_K: SEL(tK, CK_Q4_K); nb = cols / 256; break;
-    case CK_Q5_K: SEL(tK, CK_Q5_K); nb = cols / 256; break;
     case CK_Q6_K: SEL(tK, CK_Q6_K); nb = cols / 256; break;
-    /* no AVX-512 variant yet: the AVX2 kernel (bitwise equal) */
-    case CK_Q2_K: case CK_Q3_K: ck_gemm_k_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
+    /* no AVX-512 variant (Q4_K / Q5_K: none in the per-super-block order yet): the AVX2 kernel */
+    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: ck_gemm_k_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
     default: return;
     }
     if (a->pq != NULL && a->pn > 0 && t1 <= a->pn && t1 - t0 >= 2 && cols <= 8192 && nb * 32 == cols) {

@@ -13,6 +13,9 @@
 // mins (Q2_K, Q4_K, Q5_K): sum_j min_j * bsum_j exactly, then macc = macc + (dmin * da) * msum,
 // subtracted after the canonical tree. A tile is R rows x T tokens (R * T <= 8 int32 accumulators)
 // over one lane half at a time, so the weights of a sub-block are extracted once per T tokens.
+// Q4_K and Q5_K (CK_K_SB) take the per-super-block order instead: the tile's int32 vectors gather
+// both halves, are reduced to one exact isum per (row, token) — lane c of one vector, like the min
+// sums — and two fused steps per super-block update the tile's 8 results at once.
 #pragma clang fp contract(off)
 #include "ck_internal.h"
 #if defined(__x86_64__)
@@ -117,13 +120,22 @@ AI2 void kq_block_scales(const int type, const uint8_t *b, float *dw, float *dmi
     }
 }
 
+/* lane c = the sum of v[c]'s 8 lanes, for c < n (v[c] for c >= n must be zero or are not read) */
+AI2 __m256i kq_sum8(const __m256i v[8], const int n) {
+    const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    const __m256i h1 = n > 4 ? _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7])) : _mm256_setzero_si256();
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+}
+
 /* R rows from r x T tokens from t: every super-block, both lane halves; results into y. */
 AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, size_t rb, int nsb, const ck_act *a, int t,
                  float *y, size_t ldy, int r) {
     const int bb = ck_bbytes(type), hm = kq_has_min(type);
     const int off = type == CK_Q3_K ? 4 : type == CK_Q6_K ? 32 : 0; /* unsigned weights = w + off */
+    const int sbo = CK_K_SB(type);
     _Alignas(32) float A[8][16];
     __m256 macc = _mm256_setzero_ps();
+    __m256 acc = _mm256_setzero_ps(); /* per-super-block order: lane c = (row, token) c */
     const int8_t *aq[8];
     const float *ad[8];
     const int16_t *bs[8];
@@ -146,13 +158,15 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
             sc[i] = kq_scales(type, blk[i], &mn[i]);
             kq_block_scales(type, blk[i], &dw[i], &dmin[i]);
         }
-        float D[8];
+        _Alignas(32) float D[8];
         for (int i = 0; i < R; i++)
             for (int j = 0; j < T; j++) D[i * T + j] = dw[i] * ad[j][sb];
+        for (int c = R * T; c < 8; c++) D[c] = 0.0f;
+        __m256i is[8];
 #pragma clang loop unroll(full)
         for (int h = 0; h < 2; h++) {
-            __m256i is[8];
-            for (int c = 0; c < R * T; c++) is[c] = _mm256_setzero_si256();
+            if (h == 0 || !sbo)
+                for (int c = 0; c < 8; c++) is[c] = _mm256_setzero_si256();
 #pragma clang loop unroll(full)
             for (int s = h; s < 8; s += 2) {
                 __m256i wv[4], sv[4];
@@ -171,6 +185,7 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
                     }
                 }
             }
+            if (sbo) continue;
             for (int c = 0; c < R * T; c++) {
                 float *Ac = A[c] + 8 * h;
                 _mm256_store_ps(Ac, _mm256_add_ps(_mm256_load_ps(Ac), _mm256_mul_ps(_mm256_set1_ps(D[c]), _mm256_cvtepi32_ps(is[c]))));
@@ -184,15 +199,25 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
                 const __m256i bv = _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb));
                 for (int i = 0; i < R; i++) m[i * T + j] = _mm256_madd_epi16(mn[i], bv);
             }
-            const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
-            const __m256i h1 = R * T > 4 ? _mm256_hadd_epi32(_mm256_hadd_epi32(m[4], m[5]), _mm256_hadd_epi32(m[6], m[7])) : _mm256_setzero_si256();
-            const __m256i ms = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+            const __m256i ms = kq_sum8(m, R * T);
             _Alignas(32) float dm[8];
             for (int i = 0; i < R; i++)
                 for (int j = 0; j < T; j++) dm[i * T + j] = dmin[i] * ad[j][sb];
             for (int c = R * T; c < 8; c++) dm[c] = 0.0f;
-            macc = _mm256_add_ps(macc, _mm256_mul_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms)));
+            if (sbo) {
+                acc = _mm256_fmadd_ps(_mm256_load_ps(D), _mm256_cvtepi32_ps(kq_sum8(is, R * T)), acc);
+                acc = _mm256_fnmadd_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms), acc);
+            } else {
+                macc = _mm256_add_ps(macc, _mm256_mul_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms)));
+            }
         }
+    }
+    if (sbo) {
+        _Alignas(32) float av[8];
+        _mm256_store_ps(av, acc);
+        for (int i = 0; i < R; i++)
+            for (int j = 0; j < T; j++) y[(size_t)(t + j) * ldy + r + i] = av[i * T + j];
+        return;
     }
     _Alignas(32) float mv[8];
     _mm256_store_ps(mv, macc);

@@ -4,7 +4,7 @@
 #include "ck_internal.h"
 
 size_t ck_interleave_bytes(int type, int rows, int cols) {
-    if (type == CK_Q4_K || type == CK_Q5_K || type == CK_Q6_K) return ck_interleave_k_bytes(type, rows, cols);
+    if (type == CK_Q4_K || type == CK_Q5_K) return ck_interleave_k_bytes(type, rows, cols);
     if (type != CK_Q4_0 && type != CK_Q4_1 && type != CK_Q5_0 && type != CK_Q5_1 && type != CK_Q8_0) return 0;
     if (rows <= 0 || rows % 16 != 0 || cols <= 0 || cols % 32 != 0) return 0;
     return (size_t)rows * (size_t)(cols / 32) * (size_t)ck_bbytes(type);
@@ -24,7 +24,7 @@ static uint32_t q5_high_bits(uint32_t qh) {
 }
 
 void ck_interleave(int type, const void *src, size_t rowBytes, int rows, int cols, void *dst) {
-    if (type == CK_Q4_K || type == CK_Q5_K || type == CK_Q6_K) { ck_interleave_k(type, src, rowBytes, rows, cols, dst); return; }
+    if (type == CK_Q4_K || type == CK_Q5_K) { ck_interleave_k(type, src, rowBytes, rows, cols, dst); return; }
     if (ck_interleave_bytes(type, rows, cols) == 0) return;
     const int nb = cols / 32, bb = ck_bbytes(type);
     const size_t rec = 16 * (size_t)bb;

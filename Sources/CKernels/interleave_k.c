@@ -1,4 +1,4 @@
-// Row-interleaved copies of K-quant matrices (Q4_K, Q5_K, Q6_K; layout in CKernels.h). Byte
+// Row-interleaved copies of K-quant matrices (Q4_K, Q5_K; layout in CKernels.h). Byte
 // moves and unpacking of the 6-bit scales only: the copy holds the same values.
 #include "ck_internal.h"
 
@@ -6,7 +6,6 @@ size_t ck_xk_record_bytes(int type) {
     switch (type) {
     case CK_Q4_K: return CK_XK_Q4K_REC;
     case CK_Q5_K: return CK_XK_Q5K_REC;
-    case CK_Q6_K: return CK_XK_Q6K_REC;
     default: return 0;
     }
 }
@@ -26,13 +25,6 @@ void ck_interleave_k(int type, const void *src, size_t rowBytes, int rows, int c
             uint8_t *o = (uint8_t *)dst + ((size_t)g * (size_t)nsb + (size_t)sb) * rec;
             for (int r = 0; r < 16; r++) {
                 const uint8_t *b = (const uint8_t *)src + (size_t)(16 * g + r) * rowBytes + (size_t)sb * (size_t)bb;
-                if (type == CK_Q6_K) {
-                    memcpy(o + 2 * r, b + 208, 2);
-                    for (int s = 0; s < 16; s++) o[32 + 16 * s + r] = b[192 + s];
-                    for (int v = 0; v < 32; v++) memcpy(o + CK_XK_Q6K_QL + 64 * v + 4 * r, b + 4 * v, 4);
-                    for (int v = 0; v < 16; v++) memcpy(o + CK_XK_Q6K_QH + 64 * v + 4 * r, b + 128 + 4 * v, 4);
-                    continue;
-                }
                 memcpy(o + 2 * r, b, 2);
                 memcpy(o + 32 + 2 * r, b + 2, 2);
                 for (int j = 0; j < 8; j++) {

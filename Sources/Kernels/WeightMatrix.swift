@@ -44,18 +44,17 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Bytes `withInterleavedCopy()` allocates for a `rows` x `cols` matrix of `type` on this CPU
     /// (0 where no copy is made).
     public static func interleavedByteCount(type: QuantType, rows: Int, cols: Int) -> Int {
-        // Read by the AVX2 and AVX-512 kernels (K-quants and 32-block types alike), except Q6_K on
-        // AVX2: there the kernel on the stored rows is as fast at 1–2 tokens and faster from 3, so no
-        // copy is made (with one, a prefill read the stored rows back in and held both).
-        guard KernelDispatch.detected >= .avx2, rows > 0, cols > 0 else { return 0 }
-        if type == .q6_K && KernelDispatch.detected < .avx512 { return 0 }
+        // Read by the AVX2 and AVX-512 kernels (32-block types and Q4_K / Q5_K), not Q6_K: its
+        // kernel on the stored rows is as fast at 1–2 tokens and faster from 3, so no copy is made
+        // (with one, a prefill read the stored rows back in and held both).
+        guard KernelDispatch.detected >= .avx2, rows > 0, cols > 0, type != .q6_K else { return 0 }
         return ck_interleave_bytes(Int32(type.rawValue), Int32(rows), Int32(cols))
     }
 
     /// This matrix with a row-interleaved copy of its blocks (allocated here, `interleavedByteCount`
     /// bytes), which the batched kernels read for whole groups of 16 rows — one load then feeds 16
     /// (AVX-512) or 8 (AVX2) rows. Only made where such a kernel runs: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
-    /// Q5_K with rows a multiple of 16 on AVX2 and AVX-512 CPUs, Q6_K on AVX-512 ones (their copy holds the 6-bit scales unpacked: 2.8% / 2.3% / 0% larger).
+    /// Q5_K with rows a multiple of 16 on AVX2 and AVX-512 CPUs (their copy holds the 6-bit scales unpacked: 2.8% / 2.3% larger).
     /// Otherwise, or if it already has one, the matrix itself. Results are unchanged.
     public func withInterleavedCopy() -> WeightMatrix {
         let bytes = interleavedByteCount

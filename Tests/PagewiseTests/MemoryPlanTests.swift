@@ -67,11 +67,10 @@ struct MemoryPlanTests {
         // layout — in both models all of their Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 tensors (2-D, rows a
         // multiple of 16), per gguf-py's byte counts — and exactly what loading allocates.
         // K-quant matrices (2-D, rows a multiple of 16) get one too, with their 6-bit
-        // scales unpacked: 2368 / 2880 / 3360 bytes per 16 rows x 256 columns for Q4_K / Q5_K / Q6_K
-        // instead of 16 blocks of 144 / 176 / 210 (Q6_K on AVX-512 only: on AVX2 it has no copy).
+        // scales unpacked: 2368 / 2880 bytes per 16 rows x 256 columns for Q4_K / Q5_K instead of
+        // 16 blocks of 144 / 176 (Q6_K has none).
         if KernelDispatch.detected >= .avx2 {
-            var copied = ["Q4_K": (2368, 2304), "Q5_K": (2880, 2816)]
-            if KernelDispatch.detected >= .avx512 { copied["Q6_K"] = (3360, 3360) }
+            let copied = ["Q4_K": (2368, 2304), "Q5_K": (2880, 2816)]
             var want = copied.reduce(0) {
                 $0 + (ref.weights.bytes_by_type[$1.key] ?? 0) / $1.value.1 * $1.value.0
             }

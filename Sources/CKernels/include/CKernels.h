@@ -100,14 +100,14 @@ void ck_pack_act32(int isa, ck_act *a, int cols, int nTokens, void *buf);
 /// 32-bit lane r: for Q4/Q5 four 64-byte chunks (chunk c, lane r = bytes 4c..4c+3 of row r's 16
 /// nibble bytes; their low nibbles are chunk c, their high nibbles chunk c + 4), for Q8_0 eight
 /// chunks (lane r = bytes 4c..4c+3 of row r's 32 values, XOR 0x80, i.e. value + 128 as u8).
-/// K-quants (Q4_K, Q5_K, Q6_K with rows a multiple of 16 and cols of 256), read by the AVX2 (Q4_K, Q5_K; and
-/// AVX-512) K kernels: one record per 16-row group and super-block, groups in order, super-blocks in
+/// Q4_K and Q5_K (rows a multiple of 16, cols of 256), read by the AVX2 K kernel (at the AVX2 and
+/// AVX-512 levels): one record per 16-row group and super-block, groups in order, super-blocks in
 /// order within a group. Q4_K / Q5_K record: the 16 rows' f16 d, their f16 dmin, the 8 unpacked 6-bit
 /// scales (byte 64 + 16j + r = scale j of row r), the 8 mins likewise from byte 192, for Q5_K the 32 qh
 /// bytes as 8 vectors of 64 (lane r = row r's bytes 4v..4v+3), then the 128 quant bytes as 32 vectors of
-/// 64 (lane r = row r's bytes 4v..4v+3): 2368 / 2880 bytes. Q6_K record: the 16 rows' f16 d, the 16 int8
-/// scales (byte 32 + 16s + r), ql as 32 vectors, qh as 16 vectors, same lanes: 3360 bytes.
-/// Bytes of that copy (the same as the original for 32-block types and Q6_K), or 0 when the type or shape has none.
+/// 64 (lane r = row r's bytes 4v..4v+3): 2368 / 2880 bytes. (Q6_K has none: its kernel on the stored
+/// rows is as fast.)
+/// Bytes of that copy (the same as the original for 32-block types), or 0 when the type or shape has none.
 size_t ck_interleave_bytes(int type, int rows, int cols);
 /// Writes the row-interleaved copy of `rows` rows of `rowBytes` bytes at `src` into `dst`.
 void ck_interleave(int type, const void *src, size_t rowBytes, int rows, int cols, void *dst);
