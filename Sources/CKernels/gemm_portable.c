@@ -137,32 +137,11 @@ static void unpackK(int type, const uint8_t *b, int w[256], int sc16[16], int mn
     }
 }
 
-/* CK_K_SB types: one exact integer sum per super-block, two fused steps (ck_internal.h) */
-static float dotK_sb(int type, const uint8_t *row, int nsb, const int8_t *aq, const float *ad, const int16_t *bs) {
-    float acc = 0.0f;
-    int bb = ck_bbytes(type);
-    int w[256], sc16[16], mn16[16];
-    for (int sb = 0; sb < nsb; sb++) {
-        float dw, dmin;
-        unpackK(type, row + (size_t)sb * bb, w, sc16, mn16, &dw, &dmin);
-        const int8_t *a = aq + 256 * sb;
-        int isum = 0, msum = 0;
-        for (int j = 0; j < 16; j++) {
-            int p = 0;
-            for (int i = 0; i < 16; i++) p += w[16 * j + i] * a[16 * j + i];
-            isum += sc16[j] * p;
-            msum += mn16[j] * bs[16 * sb + j];
-        }
-        acc = fmaf(dw * ad[sb], (float)isum, acc);
-        acc = fmaf(-(dmin * ad[sb]), (float)msum, acc);
-    }
-    return acc;
-}
-
+/* CK_K_SB types (ck_internal.h): the lanes' exact sums added up, two fused steps per super-block */
 static float dotK(int type, const uint8_t *row, int nsb, const int8_t *aq, const float *ad, const int16_t *bs) {
-    if (CK_K_SB(type)) return dotK_sb(type, row, nsb, aq, ad, bs);
+    const int sbo = CK_K_SB(type);
     float acc[16] = {0};
-    float macc = 0.0f;
+    float macc = 0.0f, sacc = 0.0f;
     int bb = ck_bbytes(type);
     int w[256], sc16[16], mn16[16];
     for (int sb = 0; sb < nsb; sb++) {
@@ -178,11 +157,18 @@ static float dotK(int type, const uint8_t *row, int nsb, const int8_t *aq, const
         int msum = 0;
         for (int j = 0; j < 16; j++) msum += mn16[j] * bs[16 * sb + j]; /* exact: order is free */
         float D = dw * ad[sb];
-        for (int l = 0; l < 16; l++) acc[l] = acc[l] + D * (float)isum[l];
         float Dm = dmin * ad[sb];
+        if (sbo) {
+            int total = 0;
+            for (int l = 0; l < 16; l++) total += isum[l]; /* exact */
+            sacc = fmaf(D, (float)total, sacc);
+            sacc = fmaf(-Dm, (float)msum, sacc);
+            continue;
+        }
+        for (int l = 0; l < 16; l++) acc[l] = acc[l] + D * (float)isum[l];
         macc = macc + Dm * (float)msum;
     }
-    return ck_tree16(acc) - macc;
+    return sbo ? sacc : ck_tree16(acc) - macc;
 }
 
 void ck_gemm_q_portable(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
