@@ -20,7 +20,8 @@
 //    the group's exact product (Q2_K weights 0..3; Q3_K weights 2 low bits, minus 4 where the
 //    hmask bit is clear: -4..3); dw = d. Q2_K's min term per super-block is
 //    (dmin * da) * (float)(sum_j min_j * bsum_j) (min_j = the scale byte's high nibble, bsum_j the
-//    activations' int16 sum of sub-block j), accumulated and subtracted as Q4_K's; Q3_K has none.
+//    activations' int16 sum of sub-block j), accumulated in one scalar and subtracted after the
+//    tree, as above; Q3_K has none.
 //  * Q4_K and Q5_K on x86 (CK_K_SB): no lanes. Per super-block the exact integer
 //    isum = sum_j sc_j * sum_{i in sub-block j} w_i * a_i and msum = sum_j min_j * bsum_j, then
 //    acc = fma(dw * da, (float)isum, acc); acc = fma(-(dmin * da), (float)msum, acc), super-block
