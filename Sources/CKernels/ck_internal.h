@@ -22,10 +22,12 @@
 //    (dmin * da) * (float)(sum_j min_j * bsum_j) (min_j = the scale byte's high nibble, bsum_j the
 //    activations' int16 sum of sub-block j), accumulated in one scalar and subtracted after the
 //    tree, as above; Q3_K has none.
-//  * Q4_K and Q5_K on x86 (CK_K_SB): no lanes. Per super-block the exact integer
-//    isum = sum_j sc_j * sum_{i in sub-block j} w_i * a_i and msum = sum_j min_j * bsum_j, then
-//    acc = fma(dw * da, (float)isum, acc); acc = fma(-(dmin * da), (float)msum, acc), super-block
-//    after super-block from +0; the result is acc. With no lane order to keep, a kernel may add a
+//  * Q4_K, Q5_K and Q6_K on x86 (CK_K_SB): no lanes. Per super-block the exact integer
+//    isum = sum_j sc_j * sum_{i in sub-block j} w_i * a_i and msum = sum_j min_j * bsum_j (Q6_K:
+//    none, dmin = 0), then acc = fma(dw * da, (float)isum, acc); acc = fma(-(dmin * da),
+//    (float)msum, acc), super-block after super-block from +0; the result is acc (Q6_K's second
+//    step adds -0 and may be left out). Q6_K's weights may be read as w + 32 and
+//    32 * sum_g sc_g * bsum_g taken off the integer sum once per super-block. With no lane order to keep, a kernel may add a
 //    sub-block's products in int16 before its one scale multiply (vpmaddubsw results summed by
 //    vpaddw, then vpmaddwd): a third fewer integer instructions than a scale multiply per group of
 //    4, and llama.cpp's own per-super-block order. The NEON kernel keeps the lane order for them
@@ -45,7 +47,7 @@
 
 /* Q4_K / Q5_K in the per-super-block order (above) rather than the 16-lane one: x86 only */
 #if defined(__x86_64__)
-#define CK_K_SB(type) ((type) == CK_Q4_K || (type) == CK_Q5_K)
+#define CK_K_SB(type) ((type) == CK_Q4_K || (type) == CK_Q5_K || (type) == CK_Q6_K)
 #else
 #define CK_K_SB(type) 0
 #endif
@@ -225,8 +227,8 @@ void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, 
                        const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_q_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                     const ck_act *a, int t0, int t1, float *y, size_t ldy);
-/* K-quant rows as stored (gemm_k_avx2.c): Q2_K..Q6_K at the AVX2 level, Q2_K..Q5_K at the AVX-512
-   level too; 0 for other types */
+/* K-quant rows as stored (gemm_k_avx2.c), Q2_K..Q6_K, at the AVX2 and AVX-512 levels; 0 for other
+   types */
 int ck_gemm_k_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,
                    const ck_act *a, int t0, int t1, float *y, size_t ldy);
 void ck_gemm_f_avx2(int type, const uint8_t *w, size_t rb, int r0, int r1, int cols,

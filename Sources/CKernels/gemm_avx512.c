@@ -38,7 +38,7 @@ AI512 __m256i nib1(const uint8_t *p) {
     return _mm256_and_si256(y, _mm256_set1_epi8(0x0F));
 }
 
-AI512 int is_signed_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0 || type == CK_Q6_K; }
+AI512 int is_signed_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0; }
 AI512 int has_min32(int type) { return type == CK_Q4_1 || type == CK_Q5_1; }
 
 /* Load a block pair (b, b+1): weight bytes in activation order (signed for signed types). */
@@ -249,152 +249,18 @@ AI512 void tile32(int type, const int R, const int T, const uint8_t *w, size_t r
         for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(_mm512_permutexvar_ps(CK_PIDX, acc[i][j]));
 }
 
-/* Unpack one super-block chunk c (elements 64c..64c+63) of a K-quant row. */
-AI512 __m512i loadK(int type, const uint8_t *b, int c) {
-    switch (type) {
-    case CK_Q4_K: {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * c));
-        __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);
-        return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    }
-    case CK_Q5_K: {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * c));
-        __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);
-        z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 16));
-        __mmask32 lo = _mm256_test_epi8_mask(h, _mm256_set1_epi8((char)(1 << (2 * c))));
-        __mmask32 hi = _mm256_test_epi8_mask(h, _mm256_set1_epi8((char)(1 << (2 * c + 1))));
-        __mmask64 m = (__mmask64)lo | ((__mmask64)hi << 32);
-        return _mm512_or_si512(z, _mm512_maskz_mov_epi8(m, _mm512_set1_epi8(0x10)));
-    }
-    default: { /* Q6_K */
-        int n = c >> 1;
-        __m512i l = _mm512_loadu_si512((const void *)(b + 64 * n));
-        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
-        __m512i lo, hh;
-        if ((c & 1) == 0) {
-            lo = _mm512_and_si512(l, _mm512_set1_epi8(0x0F));
-            hh = _mm512_inserti64x4(_mm512_castsi256_si512(h), _mm256_srli_epi16(h, 2), 1);
-        } else {
-            lo = _mm512_and_si512(_mm512_srli_epi16(l, 4), _mm512_set1_epi8(0x0F));
-            hh = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(h, 4)), _mm256_srli_epi16(h, 6), 1);
-        }
-        hh = _mm512_slli_epi16(_mm512_and_si512(hh, _mm512_set1_epi8(3)), 4);
-        return _mm512_sub_epi8(_mm512_or_si512(lo, hh), _mm512_set1_epi8(32));
-    }
-    }
-}
-
-/* R x T tile for K-quant super-blocks. Each 64-element chunk: one u8 x s8 dot per 4-element group
-   (exact, |p| < 2^15), then p times its sub-block scale added in one vpdpwssd: the scale's high
-   16 bits are zeroed, so p's high half (its sign) adds nothing (6-8% faster than vpmulld + vpaddd
-   at 16 tokens). */
-AI512 void tileK(int type, const int R, const int T, const uint8_t *w, size_t rb, int nsb,
-                 const ck_act *a, int t, float *y, size_t ldy, int r) {
-    const int sgn = is_signed_type(type);
-    const int hmin = type != CK_Q6_K;
-    const int bb = ck_bbytes(type);
-    __m512 acc[4][4];
-    float macc[4][4];
-    const int8_t *aq[4];
-    const float *ad[4];
-    const int16_t *bs[4];
-    for (int j = 0; j < T; j++) {
-        aq[j] = a->q + (size_t)(t + j) * a->qStride;
-        ad[j] = a->d + (size_t)(t + j) * a->dStride;
-        bs[j] = a->bsums + (size_t)(t + j) * a->bStride;
-        for (int i = 0; i < R; i++) { acc[i][j] = _mm512_setzero_ps(); macc[i][j] = 0.0f; }
-    }
-    const uint8_t *rowp[4];
-    for (int i = 0; i < R; i++) rowp[i] = w + (size_t)(r + i) * rb;
-    const __m512i zero = _mm512_setzero_si512();
-    const size_t pfd = 8 * rb;
-    for (int sb = 0; sb < nsb; sb++) {
-        for (int i = 0; i < R; i++)
-            for (int off = 0; off < bb; off += 64)
-                _mm_prefetch((const char *)(rowp[i] + (size_t)sb * bb + pfd + off), _MM_HINT_T0);
-        __m512i sc16[4];
-        float dw[4], dmin[4];
-        int mn[4][8];
-        for (int i = 0; i < R; i++) {
-            const uint8_t *blk = rowp[i] + (size_t)sb * bb;
-            if (type == CK_Q6_K) {
-                dw[i] = f16x(blk + 208);
-                dmin[i] = 0.0f;
-                sc16[i] = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 192)));
-            } else {
-                dw[i] = f16x(blk);
-                dmin[i] = f16x(blk + 2);
-                int32_t s[16];
-                for (int jj = 0; jj < 8; jj++) {
-                    int sc, m;
-                    ck_scale_min_k4(jj, blk + 4, &sc, &m);
-                    s[2 * jj] = sc; s[2 * jj + 1] = sc;
-                    mn[i][jj] = m;
-                }
-                sc16[i] = _mm512_loadu_si512((const void *)s);
-            }
-        }
-        __m512i isum[4][4];
-        for (int j = 0; j < T; j++)
-            for (int i = 0; i < R; i++) isum[i][j] = zero;
-        for (int c = 0; c < 4; c++) {
-            /* lane l of chunk c uses the scale of group 4c + l/4 (per-16 scales) */
-            const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(4 * c),
-                                                 _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0));
-            __m512i wv[4], scv[4];
-            __mmask64 wm[4];
-            for (int i = 0; i < R; i++) {
-                __m512i v = loadK(type, rowp[i] + (size_t)sb * bb, c);
-                if (sgn) { wm[i] = _mm512_movepi8_mask(v); v = _mm512_abs_epi8(v); }
-                wv[i] = v;
-                scv[i] = _mm512_and_si512(_mm512_permutexvar_epi32(idx, sc16[i]), _mm512_set1_epi32(0xFFFF));
-            }
-            for (int j = 0; j < T; j++) {
-                __m512i av = _mm512_loadu_si512((const void *)(aq[j] + 256 * sb + 64 * c));
-                for (int i = 0; i < R; i++) {
-                    __m512i x = sgn ? _mm512_mask_sub_epi8(av, wm[i], zero, av) : av;
-                    __m512i p = _mm512_dpbusd_epi32(zero, wv[i], x);
-                    isum[i][j] = _mm512_dpwssd_epi32(isum[i][j], p, scv[i]);
-                }
-            }
-        }
-        for (int j = 0; j < T; j++) {
-            float da = ad[j][sb];
-            const int16_t *bsj = bs[j] + 16 * sb;
-            for (int i = 0; i < R; i++) {
-                __m512 D = _mm512_set1_ps(dw[i] * da);
-                acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(D, _mm512_cvtepi32_ps(isum[i][j])));
-                int msum = 0;
-                if (hmin)
-                    for (int jj = 0; jj < 8; jj++) msum += mn[i][jj] * (bsj[2 * jj] + bsj[2 * jj + 1]);
-                float Dm = dmin[i] * da;
-                macc[i][j] = macc[i][j] + Dm * (float)msum;
-            }
-        }
-    }
-    for (int j = 0; j < T; j++)
-        for (int i = 0; i < R; i++) y[(size_t)(t + j) * ldy + r + i] = hsum16(acc[i][j]) - macc[i][j];
-}
-
 #define DEF_TILES(TY)                                                                                          \
     static T512 void t32_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 4, 4, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); } \
     static T512 void t32_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 4, 1, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); } \
     static T512 void t32_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 1, 4, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); } \
     static T512 void t32_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { tile32(TY, 1, 1, w, rb, nb, a, t, y, ldy, r, sq, sqs, st); }
-#define DEF_TILESK(TY)                                                                                         \
-    static T512 void tK_##TY##_44(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 4, 4, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void tK_##TY##_41(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 4, 1, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void tK_##TY##_14(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 1, 4, w, rb, nb, a, t, y, ldy, r); } \
-    static T512 void tK_##TY##_11(const uint8_t *w, size_t rb, int nb, const ck_act *a, int t, float *y, size_t ldy, int r, const int8_t *sq, size_t sqs, int st) { (void)sq; (void)sqs; (void)st; tileK(TY, 1, 1, w, rb, nb, a, t, y, ldy, r); }
-
 DEF_TILES(CK_Q4_0)
 DEF_TILES(CK_Q4_1)
 DEF_TILES(CK_Q5_0)
 DEF_TILES(CK_Q5_1)
 DEF_TILES(CK_Q8_0)
-/* Q4_K / Q5_K: the per-super-block order (CK_K_SB), from gemm_k_avx2.c at this level */
-DEF_TILESK(CK_Q6_K)
+/* The K-quants have no AVX-512 tile (none in the per-super-block order of ck_internal.h yet):
+   gemm_k_avx2.c serves them at this level. */
 
 typedef void (*tile_fn)(const uint8_t *, size_t, int, const ck_act *, int, float *, size_t, int, const int8_t *, size_t, int);
 
@@ -835,9 +701,10 @@ void ck_gemm_q_avx512(int type, const uint8_t *w, size_t rb, int r0, int r1, int
     case CK_Q5_0: SEL(t32, CK_Q5_0); nb = cols / 32; sp = split_s; break;
     case CK_Q5_1: SEL(t32, CK_Q5_1); nb = cols / 32; sp = split_u; break;
     case CK_Q8_0: SEL(t32, CK_Q8_0); nb = cols / 32; sp = split_s; break;
-    case CK_Q6_K: SEL(tK, CK_Q6_K); nb = cols / 256; break;
-    /* no AVX-512 variant (Q4_K / Q5_K: none in the per-super-block order yet): the AVX2 kernel */
-    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: ck_gemm_k_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy); return;
+    /* no AVX-512 variant: the AVX2 kernel */
+    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: case CK_Q6_K:
+        ck_gemm_k_avx2(type, w, rb, r0, r1, cols, a, t0, t1, y, ldy);
+        return;
     default: return;
     }
     if (a->pq != NULL && a->pn > 0 && t1 <= a->pn && t1 - t0 >= 2 && cols <= 8192 && nb * 32 == cols) {

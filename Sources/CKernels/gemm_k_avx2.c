@@ -13,9 +13,10 @@
 // mins (Q2_K, Q4_K, Q5_K): sum_j min_j * bsum_j exactly, then macc = macc + (dmin * da) * msum,
 // subtracted after the canonical tree. A tile is R rows x T tokens (R * T <= 8 int32 accumulators)
 // over one lane half at a time, so the weights of a sub-block are extracted once per T tokens.
-// Q4_K and Q5_K (CK_K_SB) take the per-super-block order instead: the tile's int32 vectors gather
-// both halves, are reduced to one exact isum per (row, token) — lane c of one vector, like the min
-// sums — and two fused steps per super-block update the tile's 8 results at once.
+// Q4_K, Q5_K and Q6_K (CK_K_SB) take the per-super-block order instead: the tile's int32 vectors
+// gather both halves, are reduced to one exact isum per (row, token) — lane c of one vector, like
+// the min sums — and fused steps per super-block update the tile's 8 results at once. Q6_K then
+// needs no offset term per sub-block: 32 * sum_g sc_g * bsum_g comes off each isum once.
 #pragma clang fp contract(off)
 #include "ck_internal.h"
 #if defined(__x86_64__)
@@ -176,11 +177,12 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
                 }
                 for (int j = 0; j < T; j++) {
                     const __m256i av = _mm256_loadu_si256((const __m256i *)(aq[j] + 256 * sb + 32 * s));
-                    /* the offset times each pair's activation sum, shared by the R rows */
-                    const __m256i ao = off ? _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av) : _mm256_setzero_si256();
+                    /* the offset times each pair's activation sum, shared by the R rows (in the
+                       per-super-block order it is taken off once per super-block instead) */
+                    const __m256i ao = off && !sbo ? _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av) : _mm256_setzero_si256();
                     for (int i = 0; i < R; i++) {
                         __m256i p = _mm256_maddubs_epi16(wv[i], av);
-                        if (off) p = _mm256_sub_epi16(p, ao);
+                        if (off && !sbo) p = _mm256_sub_epi16(p, ao);
                         is[i * T + j] = _mm256_add_epi32(is[i * T + j], _mm256_madd_epi16(p, sv[i]));
                     }
                 }
@@ -210,6 +212,17 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
             } else {
                 macc = _mm256_add_ps(macc, _mm256_mul_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms)));
             }
+        } else if (sbo) {
+            /* Q6_K (weights read as w + 32): minus 32 * sum_g sc_g * bsum_g, exact, per (row, token) */
+            __m256i o[8];
+            for (int c = R * T; c < 8; c++) o[c] = _mm256_setzero_si256();
+            for (int i = 0; i < R; i++) {
+                const __m256i scn = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk[i] + 192)));
+                for (int j = 0; j < T; j++)
+                    o[i * T + j] = _mm256_madd_epi16(scn, _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb)));
+            }
+            const __m256i isv = _mm256_sub_epi32(kq_sum8(is, R * T), _mm256_slli_epi32(kq_sum8(o, R * T), 5));
+            acc = _mm256_fmadd_ps(_mm256_load_ps(D), _mm256_cvtepi32_ps(isv), acc);
         }
     }
     if (sbo) {
