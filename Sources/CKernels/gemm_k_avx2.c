@@ -214,15 +214,14 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
             }
         } else if (sbo) {
             /* Q6_K (weights read as w + 32): minus 32 * sum_g sc_g * bsum_g, exact, per (row, token) */
-            __m256i o[8];
-            for (int c = R * T; c < 8; c++) o[c] = _mm256_setzero_si256();
             for (int i = 0; i < R; i++) {
                 const __m256i scn = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk[i] + 192)));
-                for (int j = 0; j < T; j++)
-                    o[i * T + j] = _mm256_madd_epi16(scn, _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb)));
+                for (int j = 0; j < T; j++) {
+                    const __m256i o = _mm256_madd_epi16(scn, _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb)));
+                    is[i * T + j] = _mm256_sub_epi32(is[i * T + j], _mm256_slli_epi32(o, 5));
+                }
             }
-            const __m256i isv = _mm256_sub_epi32(kq_sum8(is, R * T), _mm256_slli_epi32(kq_sum8(o, R * T), 5));
-            acc = _mm256_fmadd_ps(_mm256_load_ps(D), _mm256_cvtepi32_ps(isv), acc);
+            acc = _mm256_fmadd_ps(_mm256_load_ps(D), _mm256_cvtepi32_ps(kq_sum8(is, R * T)), acc);
         }
     }
     if (sbo) {
