@@ -193,6 +193,8 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
                 _mm256_store_ps(Ac, _mm256_add_ps(_mm256_load_ps(Ac), _mm256_mul_ps(_mm256_set1_ps(D[c]), _mm256_cvtepi32_ps(is[c]))));
             }
         }
+        __m256i ms = _mm256_setzero_si256();
+        _Alignas(32) float dm[8];
         if (hm) {
             /* exact min sums of every (row, token), one lane each, then their float steps */
             __m256i m[8];
@@ -201,27 +203,25 @@ AI2 void kq_tile(const int type, const int R, const int T, const uint8_t *w, siz
                 const __m256i bv = _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb));
                 for (int i = 0; i < R; i++) m[i * T + j] = _mm256_madd_epi16(mn[i], bv);
             }
-            const __m256i ms = kq_sum8(m, R * T);
-            _Alignas(32) float dm[8];
+            ms = kq_sum8(m, R * T);
             for (int i = 0; i < R; i++)
                 for (int j = 0; j < T; j++) dm[i * T + j] = dmin[i] * ad[j][sb];
             for (int c = R * T; c < 8; c++) dm[c] = 0.0f;
-            if (sbo) {
-                acc = _mm256_fmadd_ps(_mm256_load_ps(D), _mm256_cvtepi32_ps(kq_sum8(is, R * T)), acc);
-                acc = _mm256_fnmadd_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms), acc);
-            } else {
-                macc = _mm256_add_ps(macc, _mm256_mul_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms)));
-            }
-        } else if (sbo) {
-            /* Q6_K (weights read as w + 32): minus 32 * sum_g sc_g * bsum_g, exact, per (row, token) */
-            for (int i = 0; i < R; i++) {
-                const __m256i scn = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk[i] + 192)));
-                for (int j = 0; j < T; j++) {
-                    const __m256i o = _mm256_madd_epi16(scn, _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb)));
-                    is[i * T + j] = _mm256_sub_epi32(is[i * T + j], _mm256_slli_epi32(o, 5));
+            if (!sbo) macc = _mm256_add_ps(macc, _mm256_mul_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms)));
+        }
+        if (sbo) {
+            if (off) {
+                /* Q6_K (weights read as w + 32): minus 32 * sum_g sc_g * bsum_g, exact, per (row, token) */
+                for (int i = 0; i < R; i++) {
+                    const __m256i scn = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk[i] + 192)));
+                    for (int j = 0; j < T; j++) {
+                        const __m256i o = _mm256_madd_epi16(scn, _mm256_loadu_si256((const __m256i *)(bs[j] + 16 * sb)));
+                        is[i * T + j] = _mm256_sub_epi32(is[i * T + j], _mm256_slli_epi32(o, 5));
+                    }
                 }
             }
             acc = _mm256_fmadd_ps(_mm256_load_ps(D), _mm256_cvtepi32_ps(kq_sum8(is, R * T)), acc);
+            if (hm) acc = _mm256_fnmadd_ps(_mm256_load_ps(dm), _mm256_cvtepi32_ps(ms), acc);
         }
     }
     if (sbo) {

@@ -135,7 +135,7 @@ int ck_gemm_xk_avx2(int type, const uint8_t *wx, int rows, int r0, int r1, int c
     switch (type) {
     case CK_Q4_K: f = xk2_q4k; break;
     case CK_Q5_K: f = xk2_q5k; break;
-    default: return 0; /* Q6_K included: no copy is made for it at this level */
+    default: return 0; /* Q6_K included: it has no copy */
     }
     if (ck_interleave_k_bytes(type, rows, cols) == 0 || a->bsums == NULL) return 0;
     const int s = (r0 + 15) & ~15, e = r1 & ~15;

@@ -44,10 +44,10 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Bytes `withInterleavedCopy()` allocates for a `rows` x `cols` matrix of `type` on this CPU
     /// (0 where no copy is made).
     public static func interleavedByteCount(type: QuantType, rows: Int, cols: Int) -> Int {
-        // Read by the AVX2 and AVX-512 kernels (32-block types and Q4_K / Q5_K), not Q6_K: its
-        // kernel on the stored rows is as fast at 1–2 tokens and faster from 3, so no copy is made
-        // (with one, a prefill read the stored rows back in and held both).
-        guard KernelDispatch.detected >= .avx2, rows > 0, cols > 0, type != .q6_K else { return 0 }
+        // Read by the AVX2 and AVX-512 kernels; which types have a layout is ck_interleave_bytes's
+        // (not Q6_K: its kernel on the stored rows is as fast, and with a copy a prefill read the
+        // stored rows back in and held both).
+        guard KernelDispatch.detected >= .avx2, rows > 0, cols > 0 else { return 0 }
         return ck_interleave_bytes(Int32(type.rawValue), Int32(rows), Int32(cols))
     }
 

@@ -153,9 +153,7 @@ public final class LLMEngine {
     /// Returns false when there was nothing to run.
     @discardableResult
     public func step() -> Bool {
-        speculator?.propose(scheduler.running, maxModelLen: maxModelLen) { [tokenizer] s, t in
-            (!s.params.ignoreEOS && tokenizer.isEndOfGeneration(t)) || s.params.stopTokenIds.contains(t)
-        }
+        speculator?.propose(scheduler.running, maxModelLen: maxModelLen, endsGeneration: endsGeneration)
         let batch = scheduler.schedule()
         guard !batch.isEmpty else { return false }
         for (src, dst) in batch.copies { cache.copyBlock(from: Int(src), to: Int(dst)) }
@@ -298,6 +296,15 @@ public final class LLMEngine {
         }
     }
 
+    /// The request's end-of-sequence token (unless it ignores EOS).
+    private func isEOS(_ s: Sequence, _ token: Int32) -> Bool { !s.params.ignoreEOS && tokenizer.isEndOfGeneration(token) }
+
+    /// Whether `token` by itself ends `s`: its EOS or one of its stop token ids (the speculator
+    /// cuts drafts after such a token too).
+    private func endsGeneration(_ s: Sequence, _ token: Int32) -> Bool {
+        isEOS(s, token) || s.params.stopTokenIds.contains(token)
+    }
+
     private func append(_ token: Int32, to s: Sequence, logprobs: PositionLogprobs?) {
         s.tokens.append(token)
         s.sampler.observe(token)
@@ -305,11 +312,9 @@ public final class LLMEngine {
         if let lp = logprobs { s.cumulativeLogprob += Double(lp.logprob) }
         var reason: FinishReason?
         var stopReason: StopReason?
-        if !s.params.ignoreEOS && tokenizer.isEndOfGeneration(token) {
+        if endsGeneration(s, token) {
             reason = .stop
-        } else if s.params.stopTokenIds.contains(token) {
-            reason = .stop
-            stopReason = .token(token)
+            if !isEOS(s, token) { stopReason = .token(token) }
         }
         var text = s.detokenizer.add(token)
         let matching = !s.stopMatcher.isEmpty && s.outputCount >= s.params.minTokens
