@@ -53,57 +53,74 @@ AI2 void xk2_tokens(const int type, const int T, const uint8_t *g, size_t rec, i
     /* groups of a sub-block summed in int16 before its scale multiply */
     const int G = type == CK_Q4_K ? 8 : 4;
     const __m256i zero = _mm256_setzero_si256();
-    /* one half at a time: T float and T int32 accumulators stay in registers */
+    /* HB halves a pass. One token (decode): both halves in one pass over the super-blocks, so
+       the group's records stream from memory once, without pauses (a half a pass reads them twice,
+       the second time from cache while memory idles), and each activation broadcast feeds both.
+       More tokens: one half a pass, which keeps the accumulators in registers. */
+    const int HB = T == 1 ? 2 : 1;
 #pragma clang loop unroll(full)
-    for (int h = 0; h < 2; h++) {
-        __m256 acc[4];
-        for (int j = 0; j < T; j++) acc[j] = _mm256_setzero_ps();
+    for (int h0 = 0; h0 < 2; h0 += HB) {
+        __m256 acc[2][4];
+        for (int hh = 0; hh < HB; hh++)
+            for (int j = 0; j < T; j++) acc[hh][j] = _mm256_setzero_ps();
         for (int sb = 0; sb < nsb; sb++) {
             const uint8_t *p = g + (size_t)sb * rec;
-            if (pf && h == 0)
+            if (pf && h0 == 0)
                 for (size_t o = 0; o < rec; o += 64) _mm_prefetch((const char *)(p + 2 * rec + o), _MM_HINT_T0);
             const int8_t *aq[4];
             for (int j = 0; j < T; j++) aq[j] = a->q + (size_t)(t + j) * a->qStride + 256 * (size_t)sb;
-            __m256i is[4];
-            for (int j = 0; j < T; j++) is[j] = zero;
+            __m256i is[2][4];
+            for (int hh = 0; hh < HB; hh++)
+                for (int j = 0; j < T; j++) is[hh][j] = zero;
 #pragma clang loop unroll(full)
             for (int k = 0; k < 4; k++) {
 #pragma clang loop unroll(full)
                 for (int nib = 0; nib < 2; nib++) {
-                    const __m256i sc = xk2_pair(p + 8 * h + 64 + 16 * (2 * k + nib));
-                    __m256i s16[4];
+                    __m256i s16[2][4];
 #pragma clang loop unroll(full)
                     for (int m = 0; m < 8; m++) {
                         const int l = 8 * nib + m;
-                        const __m256i w = xk2_w(type, p + 32 * h, l, k);
-                        for (int j = 0; j < T; j++) {
-                            const __m256i x = _mm256_maddubs_epi16(w, _mm256_set1_epi32((int)ck_rd32((const uint8_t *)(aq[j] + 64 * k + 4 * l))));
-                            s16[j] = m % G == 0 ? x : _mm256_add_epi16(s16[j], x);
+                        __m256i av[4];
+                        for (int j = 0; j < T; j++) av[j] = _mm256_set1_epi32((int)ck_rd32((const uint8_t *)(aq[j] + 64 * k + 4 * l)));
+#pragma clang loop unroll(full)
+                        for (int hh = 0; hh < HB; hh++) {
+                            const __m256i w = xk2_w(type, p + 32 * (h0 + hh), l, k);
+                            for (int j = 0; j < T; j++) {
+                                const __m256i x = _mm256_maddubs_epi16(w, av[j]);
+                                s16[hh][j] = m % G == 0 ? x : _mm256_add_epi16(s16[hh][j], x);
+                            }
+                            if (m % G == G - 1) {
+                                const __m256i sc = xk2_pair(p + 8 * (h0 + hh) + 64 + 16 * (2 * k + nib));
+                                for (int j = 0; j < T; j++) is[hh][j] = _mm256_add_epi32(is[hh][j], _mm256_madd_epi16(s16[hh][j], sc));
+                            }
                         }
-                        if (m % G == G - 1)
-                            for (int j = 0; j < T; j++) is[j] = _mm256_add_epi32(is[j], _mm256_madd_epi16(s16[j], sc));
                     }
                 }
             }
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h)));
-            const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 32 + 16 * h)));
-            /* min sums: each min vector once, for the T tokens */
-            __m256i ms[4];
-            for (int j = 0; j < T; j++) ms[j] = zero;
-            for (int jj = 0; jj < 8; jj++) {
-                const __m256i mv = xk2_pair(p + 8 * h + 192 + 16 * jj);
+#pragma clang loop unroll(full)
+            for (int hh = 0; hh < HB; hh++) {
+                const int h = h0 + hh;
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h)));
+                const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 32 + 16 * h)));
+                /* min sums: each min vector once, for the T tokens */
+                __m256i ms[4];
+                for (int j = 0; j < T; j++) ms[j] = zero;
+                for (int jj = 0; jj < 8; jj++) {
+                    const __m256i mv = xk2_pair(p + 8 * h + 192 + 16 * jj);
+                    for (int j = 0; j < T; j++) {
+                        const uint8_t *bs = (const uint8_t *)(a->bsums + (size_t)(t + j) * a->bStride + 16 * (size_t)sb);
+                        ms[j] = _mm256_add_epi32(ms[j], _mm256_madd_epi16(mv, _mm256_set1_epi32((int)ck_rd32(bs + 4 * jj))));
+                    }
+                }
                 for (int j = 0; j < T; j++) {
-                    const uint8_t *bs = (const uint8_t *)(a->bsums + (size_t)(t + j) * a->bStride + 16 * (size_t)sb);
-                    ms[j] = _mm256_add_epi32(ms[j], _mm256_madd_epi16(mv, _mm256_set1_epi32((int)ck_rd32(bs + 4 * jj))));
+                    const __m256 da = _mm256_set1_ps(a->d[(size_t)(t + j) * a->dStride + (size_t)sb]);
+                    acc[hh][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(is[hh][j]), acc[hh][j]);
+                    acc[hh][j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(ms[j]), acc[hh][j]);
                 }
             }
-            for (int j = 0; j < T; j++) {
-                const __m256 da = _mm256_set1_ps(a->d[(size_t)(t + j) * a->dStride + (size_t)sb]);
-                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(is[j]), acc[j]);
-                acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(ms[j]), acc[j]);
-            }
         }
-        for (int j = 0; j < T; j++) _mm256_storeu_ps(y + (size_t)(t + j) * ldy + r + 8 * h, acc[j]);
+        for (int hh = 0; hh < HB; hh++)
+            for (int j = 0; j < T; j++) _mm256_storeu_ps(y + (size_t)(t + j) * ldy + r + 8 * (h0 + hh), acc[hh][j]);
     }
 }
 
