@@ -11,25 +11,12 @@
 
 AI512 float f16x(const uint8_t *p) { return _cvtsh_ss(ck_rd16(p)); }
 
-AI512 __m512 bc2(float a, float b) {
-    return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(a), _mm512_set1_ps(b));
-}
-
 AI512 float hsum16(__m512 v) {
     __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
     __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
     __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
     return _mm_cvtss_f32(s1);
-}
-
-/* two blocks of 16 packed nibble bytes -> 64 bytes [lo0 hi0 lo1 hi1] */
-AI512 __m512i nib2(const uint8_t *p0, const uint8_t *p1) {
-    __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
-                                        _mm_loadu_si128((const __m128i *)p1), 1);
-    __m512i z = _mm512_permutexvar_epi64(_mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0), _mm512_castsi256_si512(y));
-    z = _mm512_srlv_epi64(z, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
-    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
 }
 
 AI512 __m256i nib1(const uint8_t *p) {
@@ -40,36 +27,6 @@ AI512 __m256i nib1(const uint8_t *p) {
 
 AI512 int is_signed_type(int type) { return type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0; }
 AI512 int has_min32(int type) { return type == CK_Q4_1 || type == CK_Q5_1; }
-
-/* Load a block pair (b, b+1): weight bytes in activation order (signed for signed types). */
-AI512 __m512i load2(int type, const uint8_t *b0) {
-    const uint8_t *b1 = b0 + ck_bbytes(type);
-    switch (type) {
-    case CK_Q4_0:
-        return _mm512_sub_epi8(nib2(b0 + 2, b1 + 2), _mm512_set1_epi8(8));
-    case CK_Q4_1:
-        return nib2(b0 + 4, b1 + 4);
-    case CK_Q5_0: {
-        __mmask64 h = (__mmask64)ck_rd32(b0 + 2) | ((__mmask64)ck_rd32(b1 + 2) << 32);
-        __m512i v = _mm512_or_si512(nib2(b0 + 6, b1 + 6), _mm512_maskz_mov_epi8(h, _mm512_set1_epi8(0x10)));
-        return _mm512_sub_epi8(v, _mm512_set1_epi8(16));
-    }
-    case CK_Q5_1: {
-        __mmask64 h = (__mmask64)ck_rd32(b0 + 4) | ((__mmask64)ck_rd32(b1 + 4) << 32);
-        return _mm512_or_si512(nib2(b0 + 8, b1 + 8), _mm512_maskz_mov_epi8(h, _mm512_set1_epi8(0x10)));
-    }
-    default: /* Q8_0 */
-        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
-                                  _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
-    }
-}
-
-/* [d0, m0, d1, m1] of a block pair (m lanes are meaningless for formats without a min). */
-AI512 __m128 load_dm2(int type, const uint8_t *b0) {
-    const uint8_t *b1 = b0 + ck_bbytes(type);
-    __m128i v = _mm_insert_epi32(_mm_cvtsi32_si128((int)ck_rd32(b0)), (int)ck_rd32(b1), 1);
-    return _mm_cvtph_ps(v);
-}
 
 AI512 __m256i load1(int type, const uint8_t *b0) {
     switch (type) {
@@ -87,8 +44,6 @@ AI512 __m256i load1(int type, const uint8_t *b0) {
         return _mm256_loadu_si256((const __m256i *)(b0 + 2));
     }
 }
-
-AI512 __m512 ld2f(const float *p) { return _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *)p))); }
 
 /* 16 bytes at p + k*stride in 128-bit chunk k (k < 4), zero for k >= nv */
 AI512 __m512i ld4x16(const uint8_t *p, size_t stride, int nv) {
@@ -674,10 +629,9 @@ static T512 int gemm_x16(int type, const uint8_t *wx, int rows, int r0, int r1, 
 void ck_gemm_qx_avx512(int type, const uint8_t *w, const uint8_t *wx, int rows, size_t rb, int r0, int r1, int cols,
                        const ck_act *a, int t0, int t1, float *y, size_t ldy) {
     int gs, ge;
-    /* Q4_K / Q5_K on their row-interleaved copy: the AVX2 kernel (the per-super-block order has no
-       AVX-512 kernel yet; the 16-lane one that was written for this level was never run) */
-    if (wx != NULL && (type == CK_Q4_K || type == CK_Q5_K) &&
-        ck_gemm_xk_avx2(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
+    /* K-quants on their row-interleaved copy: the AVX2 kernel, which takes the types that have one
+       (the per-super-block order has no AVX-512 kernel yet) */
+    if (wx != NULL && ck_gemm_xk_avx2(type, wx, rows, r0, r1, cols, a, t0, t1, y, ldy, &gs, &ge)) {
         if (r0 < gs) ck_gemm_q_avx512(type, w, rb, r0, gs, cols, a, t0, t1, y, ldy);
         if (ge < r1) ck_gemm_q_avx512(type, w, rb, ge, r1, cols, a, t0, t1, y, ldy);
         return;
