@@ -51,18 +51,9 @@ private let gemmJobTask: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void 
 /// contiguous range of chunks, and a thread whose range is done takes half of another's, so a
 /// few chunks per thread balance; fewer, larger chunks keep the per-chunk claim (an atomic)
 /// small against the work, which for one token is only a few microseconds per matrix.
-/// With few tokens (decode) a chunk's time is the time its weights take to stream in, so a
-/// chunk also reads at most `decodeChunkBytes` of them (`rowBytes`: what a task reads per row):
-/// the thread that finishes first then waits at most that long for the other (8 chunks a
-/// thread of a 1B model's 8192 x 2048 gate and up were ~40 µs each; its down's ~60 µs).
-@inline(__always) private func workSplit(rows: Int, nTokens: Int, threads: Int, rowBytes: Int) -> (rowChunk: Int, tokChunk: Int) {
-    var rowChunk = rows / (threads * 8)
-    if nTokens <= 8 { rowChunk = min(rowChunk, decodeChunkBytes / max(1, rowBytes)) }
-    return (max(32, (rowChunk + 31) & ~31), min(nTokens, 64))
+@inline(__always) private func workSplit(rows: Int, nTokens: Int, threads: Int) -> (rowChunk: Int, tokChunk: Int) {
+    (max(32, (rows / (threads * 8) + 31) & ~31), min(nTokens, 64))
 }
-
-/// Most weight bytes one decode task reads (see `workSplit`).
-private let decodeChunkBytes = 64 << 10
 
 /// Per-token work that produces a product's input rows (a norm, a residual add), run for tokens
 /// [t0, t1) by `fn(context, t0, t1)`. Given to `matmulFused` / `matmulGLU`, it runs inside their
@@ -122,7 +113,7 @@ public func matmulFused(_ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>, l
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: w0.cols, nTokens: nTokens, packParts: parts, threads: threads,
                          pool: pool, scratch: scratch, prologue: prologue) { ap, dispatch in
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) -> (GemmJob, Int) {
-            let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads, rowBytes: w.rowBytes)
+            let (rc, tc) = workSplit(rows: w.rows, nTokens: nTokens, threads: threads)
             let nr = (w.rows + rc - 1) / rc
             let nt = (nTokens + tc - 1) / tc
             return (GemmJob(isa: isa, type: type, w: w.data, wx: w.interleaved, rowBytes: w.rowBytes, rows: w.rows, cols: w.cols, act: ap,
@@ -189,7 +180,7 @@ public func matmulGLU(gate: WeightMatrix, up: WeightMatrix, x: UnsafePointer<Flo
     let parts = packParts(gate) | packParts(up)
     quantizedActivations(type: type, isa: isa, x: x, ldx: ldx, cols: gate.cols, nTokens: nTokens, packParts: parts,
                          threads: threads, pool: pool, scratch: scratch, prologue: prologue) { ap, dispatch in
-        let (rc, tc) = workSplit(rows: gate.rows, nTokens: nTokens, threads: threads, rowBytes: gate.rowBytes + up.rowBytes)
+        let (rc, tc) = workSplit(rows: gate.rows, nTokens: nTokens, threads: threads)
         let nr = (gate.rows + rc - 1) / rc
         let nt = (nTokens + tc - 1) / tc
         func job(_ w: WeightMatrix, _ y: UnsafeMutablePointer<Float>) -> GemmJob {
@@ -327,7 +318,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, ldx: Int, nToke
     let rows = w.rows, cols = w.cols, rowBytes = w.rowBytes
     let threads = pool.threadCount
 
-    let (rowChunk, tokChunk) = workSplit(rows: rows, nTokens: nTokens, threads: threads, rowBytes: rowBytes)
+    let (rowChunk, tokChunk) = workSplit(rows: rows, nTokens: nTokens, threads: threads)
     let nr = (rows + rowChunk - 1) / rowChunk
     let nt = (nTokens + tokChunk - 1) / tokChunk
 
